@@ -1,0 +1,97 @@
+/* Upgrade each static chart to an interactive Vega view, on pages that have charts only.
+   Vega is served by the site itself; nothing is fetched from another host. */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var vegaUrl = new URL("vendor/vega/vega.min.js", script ? script.src : location.href).href;
+
+  function loadVega() {
+    if (window.vega) return Promise.resolve(window.vega);
+    return new Promise(function (resolve, reject) {
+      var tag = document.createElement("script");
+      tag.src = vegaUrl;
+      tag.onload = function () { resolve(window.vega); };
+      tag.onerror = reject;
+      document.head.appendChild(tag);
+    });
+  }
+
+  var tip = null;
+  function tooltip(handler, event, item, value) {
+    if (!tip) {
+      tip = document.createElement("div");
+      tip.className = "report-tooltip";
+      tip.setAttribute("role", "tooltip");
+      document.body.appendChild(tip);
+    }
+    if (value == null || value === "") {
+      tip.hidden = true;
+      return;
+    }
+    var table = document.createElement("table");
+    var entries = typeof value === "object" ? Object.entries(value) : [["", value]];
+    entries.forEach(function (entry) {
+      var row = table.insertRow();
+      var key = document.createElement("th");
+      key.textContent = entry[0];
+      row.appendChild(key);
+      row.insertCell().textContent = String(entry[1]);
+    });
+    tip.replaceChildren(table);
+    tip.hidden = false;
+    var x = Math.min(event.clientX + 12, window.innerWidth - tip.offsetWidth - 8);
+    var y = Math.min(event.clientY + 12, window.innerHeight - tip.offsetHeight - 8);
+    tip.style.left = Math.max(8, x) + "px";
+    tip.style.top = Math.max(8, y) + "px";
+  }
+
+  function upgrade(vega, box) {
+    return fetch(box.getAttribute("data-vega"))
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status + " " + response.url);
+        return response.json();
+      })
+      .then(function (spec) {
+        var holder = document.createElement("div");
+        holder.className = "vega-view";
+        var img = box.querySelector("img");
+        if (img) holder.setAttribute("aria-label", img.alt);
+        holder.setAttribute("role", "img");
+        var view = new vega.View(vega.parse(spec), { renderer: "svg", container: holder, hover: true });
+        view.tooltip(tooltip);
+        return view.runAsync().then(function () {
+          var svg = holder.querySelector("svg");
+          if (svg && !svg.getAttribute("viewBox")) {
+            svg.setAttribute("viewBox", "0 0 " + svg.getAttribute("width") + " " + svg.getAttribute("height"));
+          }
+          box.replaceChildren(holder);
+          box.setAttribute("data-interactive", "true");
+        });
+      });
+  }
+
+  function copyLinks() {
+    document.querySelectorAll(".claim-link, .fig-anchor").forEach(function (link) {
+      link.addEventListener("click", function () {
+        var url = new URL(link.getAttribute("href"), location.href).href;
+        if (navigator.clipboard) navigator.clipboard.writeText(url).catch(function () {});
+      });
+    });
+  }
+
+  function start() {
+    copyLinks();
+    var boxes = document.querySelectorAll(".report-chart[data-vega]");
+    if (!boxes.length) return;
+    loadVega().then(function (vega) {
+      boxes.forEach(function (box) {
+        upgrade(vega, box).catch(function (error) {
+          console.warn("Chart kept static:", error);
+        });
+      });
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,287 @@
+"""Charts declared in a report spec, built with Altair as Vega-Lite specs, with a text description each."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from report.errors import ReportError
+from report.spec import Mapping, Report, Table
+
+WIDTH, HEIGHT = 360, 280
+FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
+MAX_ROWS = 5000
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart ready to render: its Vega-Lite spec, the rows behind it and what it shows in words."""
+
+    id: str
+    title: str
+    caption: str
+    spec: dict[str, Any]
+    data: pd.DataFrame
+    description: str
+    datasets: tuple[str, ...]
+    width: int
+    height: int
+
+
+def field_ref(name: str) -> str:
+    """A column name as a Vega-Lite field: dots and brackets escaped so they are not paths."""
+    return name.replace("\\", "\\\\").replace(".", "\\.").replace("[", "\\[").replace("]", "\\]")
+
+
+def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    return (
+        chart.configure(font=FONT, background="white")
+        .configure_view(stroke=None)
+        .configure_axis(labelFontSize=12, titleFontSize=13, gridColor="#e4e4e4", labelColor="#222", titleColor="#222")
+        .configure_legend(labelFontSize=12, titleFontSize=12, orient="bottom", columns=2, labelLimit=260, labelColor="#222", titleColor="#222")
+        .configure_title(fontSize=14, fontStyle="italic", fontWeight="normal", anchor="start", color="#222")
+    )
+
+
+def _series_scales(series: Mapping, data: pd.DataFrame) -> tuple[alt.Scale, alt.Scale, list[str]]:
+    order = [str(v) for v in series.get("order") or pd.unique(data[series["field"]].astype(str))]
+    colors = list(series.get("colors") or [])
+    shapes = list(series.get("shapes") or [])
+    color = alt.Scale(domain=order, range=colors[: len(order)]) if colors else alt.Scale(domain=order)
+    shape = alt.Scale(domain=order, range=shapes[: len(order)]) if shapes else alt.Scale(domain=order)
+    return color, shape, order
+
+
+def _x_sort(table: Table, x: Mapping) -> list[str] | None:
+    by = x.get("sort_by")
+    ordered = table.frame.sort_values(by)[x["field"]] if by else table.frame[x["field"]].sort_values()
+    return [str(v) for v in pd.unique(ordered)] if x.get("type", "ordinal") == "ordinal" else None
+
+
+def _tooltip(table: Table, fields: list[str]) -> list[alt.Tooltip]:
+    tips = [alt.Tooltip(field=field_ref(f), title=_title(table, f)) for f in fields if f in table.frame.columns]
+    return [*tips, alt.Tooltip(field="source", title="Source")]
+
+
+def _title(table: Table, column: str) -> str:
+    return column.replace("_", " ")
+
+
+def points(report: Report, spec: Mapping, table: Table) -> alt.TopLevelMixin:
+    """Points by a categorical x, coloured and shaped by series, with optional lines, reference and labels."""
+    x, y, series = spec["x"], spec["y"], spec["series"]
+    data = _chart_data(table, [x["field"], y["field"], series["field"], *([spec["labels"]] if spec.get("labels") else [])])
+    color, shape, order = _series_scales(series, data)
+    sort = _x_sort(table, x)
+    x_label = alt.Axis(labelAngle=0, labelExpr=_format_expr(x.get("format")), titlePadding=8)
+    x_enc = alt.X(field=field_ref(x["field"]), type=x.get("type", "ordinal"), sort=sort, title=x.get("title"), axis=x_label, scale=alt.Scale(paddingOuter=0.4))
+    y_enc = alt.Y(field=field_ref(y["field"]), type="quantitative", title=y.get("title"), scale=alt.Scale(domain=y.get("domain"), zero=False, nice=False))
+    legend = alt.Legend(title=None, symbolSize=110, values=order)
+    base = alt.Chart(data)
+    layers = []
+    reference = spec.get("reference")
+    if reference:
+        rows = table.rows(reference.get("where", {}), report.spec_file, reference.line)
+        if len(rows) != 1:
+            raise ReportError.at(report.spec_file, f"chart {spec['id']!r}: the reference must select one row", line=reference.line, found=f"{len(rows)} rows")
+        level = float(table.frame.iloc[rows[0]][y["field"]])
+        layers.append(alt.Chart(pd.DataFrame({"level": [level]})).mark_rule(color="#9a9a9a", strokeDash=[4, 3], strokeWidth=1).encode(y=alt.Y("level:Q")))
+    for name in spec.get("line") or []:
+        index = order.index(str(name)) if str(name) in order else 0
+        stroke = (series.get("colors") or ["#1f5a96"])[index]
+        layers.append(
+            base.transform_filter(alt.FieldEqualPredicate(field=field_ref(series["field"]), equal=str(name)))
+            .mark_line(color=stroke, strokeWidth=1.6, opacity=0.85)
+            .encode(x=x_enc, y=y_enc)
+        )
+    tooltip = _tooltip(table, [series["field"], x["field"], y["field"], *([spec["labels"]] if spec.get("labels") else [])])
+    layers.append(
+        base.mark_point(filled=True, size=150, opacity=1).encode(
+            x=x_enc,
+            y=y_enc,
+            color=alt.Color(field=field_ref(series["field"]), type="nominal", scale=color, legend=legend),
+            shape=alt.Shape(field=field_ref(series["field"]), type="nominal", scale=shape, legend=legend),
+            tooltip=tooltip,
+        )
+    )
+    if spec.get("labels"):
+        layers.append(base.mark_text(dy=17, fontSize=11, color="#222").encode(x=x_enc, y=y_enc, text=alt.Text(field=field_ref(spec["labels"]), type="nominal")))
+    return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT, title=spec.get("title", ""))
+
+
+def dots(report: Report, spec: Mapping, table: Table) -> alt.TopLevelMixin:
+    """A dot plot: one row per category, one dot per series along a value axis."""
+    x, y, series = spec["x"], spec["y"], spec["series"]
+    data = _chart_data(table, [x["field"], y["field"], series["field"]])
+    color, shape, order = _series_scales(series, data)
+    y_order = [str(v) for v in pd.unique(table.frame[y["field"]].astype(str))]
+    legend = alt.Legend(title=None, symbolSize=90, values=order)
+    y_enc = alt.Y(field=field_ref(y["field"]), type="nominal", sort=y_order, title=None, axis=alt.Axis(labelLimit=260))
+    rule = (
+        alt.Chart(data)
+        .mark_rule(color="#d0d0d0")
+        .encode(
+            y=y_enc,
+            x=alt.X(field=field_ref(x["field"]), aggregate="min", type="quantitative"),
+            x2=alt.X2(field=field_ref(x["field"]), aggregate="max"),
+        )
+    )
+    marks = (
+        alt.Chart(data)
+        .mark_point(filled=True, size=90, opacity=0.95)
+        .encode(
+            y=y_enc,
+            x=alt.X(field=field_ref(x["field"]), type="quantitative", title=x.get("title"), scale=alt.Scale(domain=x.get("domain"), nice=False)),
+            color=alt.Color(field=field_ref(series["field"]), type="nominal", scale=color, legend=legend),
+            shape=alt.Shape(field=field_ref(series["field"]), type="nominal", scale=shape, legend=legend),
+            tooltip=_tooltip(table, [y["field"], series["field"], x["field"]]),
+        )
+    )
+    return alt.layer(rule, marks).properties(width=WIDTH + 40, height=max(160, 30 * len(y_order)), title=spec.get("title", ""))
+
+
+def dumbbell(report: Report, spec: Mapping, table: Table) -> alt.TopLevelMixin:
+    """Two values per row joined by a line: e.g. a figure reading and the published number."""
+    y, x, ends = spec["y"], spec["x"], spec["ends"]
+    fields = [end["field"] for end in ends]
+    data = _chart_data(table, [y["field"], *fields])
+    long = data.melt(id_vars=[c for c in data.columns if c not in fields], value_vars=fields, var_name="which", value_name="value")
+    titles = {end["field"]: end.get("title", end["field"]) for end in ends}
+    long["which"] = long["which"].map(titles)
+    y_order = [str(v) for v in data[y["field"]]]
+    y_enc = alt.Y(field=field_ref(y["field"]), type="nominal", sort=y_order, title=None, axis=alt.Axis(labelLimit=300))
+    scale = alt.Scale(domain=x.get("domain"), nice=False, zero=False)
+    rule = (
+        alt.Chart(data)
+        .mark_rule(color="#b5b5b5", strokeWidth=2)
+        .encode(
+            y=y_enc,
+            x=alt.X(field=field_ref(fields[0]), type="quantitative", scale=scale, title=x.get("title")),
+            x2=alt.X2(field=field_ref(fields[1])),
+        )
+    )
+    order = list(titles.values())
+    legend = alt.Legend(title=None, symbolSize=90, values=order)
+    marks = (
+        alt.Chart(long)
+        .mark_point(filled=True, size=100, opacity=1)
+        .encode(
+            y=y_enc,
+            x=alt.X(field="value", type="quantitative", scale=scale, title=x.get("title")),
+            color=alt.Color(field="which", type="nominal", scale=alt.Scale(domain=order, range=[e.get("color", "#1f5a96") for e in ends]), legend=legend),
+            shape=alt.Shape(field="which", type="nominal", scale=alt.Scale(domain=order, range=[e.get("shape", "circle") for e in ends]), legend=legend),
+            tooltip=[
+                alt.Tooltip(field=field_ref(y["field"]), title="Run"),
+                alt.Tooltip(field="which", title="Reported in"),
+                alt.Tooltip(field="value", title="Accuracy (%)"),
+                alt.Tooltip(field="source", title="Source"),
+            ],
+        )
+    )
+    return alt.layer(rule, marks).properties(width=WIDTH + 40, height=max(160, 32 * len(y_order)), title=spec.get("title", ""))
+
+
+KINDS: dict[str, Callable[[Report, Mapping, Table], alt.TopLevelMixin]] = {"points": points, "dots": dots, "dumbbell": dumbbell}
+
+
+def _format_expr(fmt: str | None) -> Any:
+    """A Vega expression that formats numeric category labels (e.g. 1000 as 1,000)."""
+    if not fmt:
+        return alt.Undefined
+    if not re.fullmatch(r"[-+ ,.#0-9a-z%$]{1,12}", fmt):
+        raise ReportError.at("chart spec", "a number format must be a d3-format string", expected="e.g. ',d' or '.1f'", found=repr(fmt))
+    return f"format(toNumber(datum.value), '{fmt}')"
+
+
+def _chart_data(table: Table, columns: list[str]) -> pd.DataFrame:
+    """The rows a chart draws: the columns it names and where each row comes from."""
+    if len(table.frame) > MAX_ROWS:
+        raise ReportError.at(
+            table.sources[0][0].file if table.sources else table.name,
+            f"table {table.name!r} has {len(table.frame):,} rows, more than a chart draws ({MAX_ROWS:,})",
+            expected=f"at most {MAX_ROWS:,} rows",
+            found=f"{len(table.frame):,}",
+            fix="aggregate the data before charting it",
+        )
+    keep = list(dict.fromkeys(c for c in columns if c in table.frame.columns))
+    keep += [c for c in table.frame.columns if c not in keep and not c.startswith("_")]
+    data = table.frame[keep].copy()
+    data["source"] = ["; ".join(s.describe() for s in sources) for sources in table.sources]
+    return data
+
+
+def describe(spec: Mapping, table: Table) -> str:
+    """The chart in words, from its data: every point it draws, for readers who cannot see it."""
+    kind = spec["kind"]
+    title = spec.get("title", "")
+    if kind == "dumbbell":
+        ends = spec["ends"]
+        parts = [
+            f"{row[spec['y']['field']]}: " + ", ".join(f"{end.get('title', end['field'])} {row[end['field']]:.1f}%" for end in ends)
+            for _, row in table.frame.iterrows()
+        ]
+        return f"{title}. " + "; ".join(parts) + "."
+    x, y, series = spec["x"], spec.get("y"), spec["series"]
+    value_field = y["field"] if kind == "points" else x["field"]
+    category = x["field"] if kind == "points" else y["field"]
+    frame = table.frame
+    if kind == "points" and x.get("sort_by"):
+        frame = frame.sort_values(x["sort_by"])
+    groups = []
+    for name in series.get("order") or pd.unique(frame[series["field"]]):
+        rows = frame[frame[series["field"]].astype(str) == str(name)]
+        if rows.empty:
+            continue
+        points_text = ", ".join(f"{row[value_field]:.1f}% at {_count(row[category])}" for _, row in rows.iterrows())
+        label = spec.get("labels")
+        if label and kind == "points":
+            points_text = ", ".join(f"{row[label]} {row[value_field]:.1f}% at {_count(row[category])}" for _, row in rows.iterrows())
+        groups.append(f"{name}: {points_text}")
+    return f"{title}. " + "; ".join(groups) + "."
+
+
+def _count(value: Any) -> str:
+    if isinstance(value, int) or (hasattr(value, "is_integer") and float(value).is_integer() and not isinstance(value, str)):
+        return f"{int(value):,}"
+    return str(value)
+
+
+def build_charts(report: Report) -> dict[str, Chart]:
+    """Every chart a report declares, as a Vega-Lite spec with its data inline."""
+    charts = {}
+    for spec in report.charts:
+        chart_id = spec.get("id")
+        kind = spec.get("kind")
+        if kind not in KINDS:
+            raise ReportError.at(report.spec_file, f"chart {chart_id!r}: unknown kind", line=spec.line, expected=", ".join(KINDS), found=repr(kind))
+        table = report.tables.get(spec.get("data"))
+        if table is None:
+            raise ReportError.at(
+                report.spec_file, f"chart {chart_id!r}: no table called {spec.get('data')!r}", line=spec.line, expected=", ".join(report.tables)
+            )
+        try:
+            chart = KINDS[kind](report, spec, table)
+        except KeyError as error:
+            raise ReportError.at(
+                report.spec_file, f"chart {chart_id!r} ({kind}) needs {error.args[0]!r}", line=spec.line, fix=f"add {error.args[0]}: to the chart"
+            ) from None
+        description = describe(spec, table)
+        vl = _config(chart.properties(description=description)).to_dict()
+        width = int(vl.get("width", WIDTH)) if isinstance(vl.get("width"), int) else WIDTH
+        charts[chart_id] = Chart(
+            id=chart_id,
+            title=str(spec.get("title", "")),
+            caption=" ".join(str(spec.get("caption", "")).split()),
+            spec=vl,
+            data=_chart_data(table, list(table.frame.columns)),
+            description=description,
+            datasets=table.datasets,
+            width=width,
+            height=HEIGHT,
+        )
+    return charts

@@ -1,0 +1,73 @@
+"""The command line: build, check, serve. A thin layer over the build stages."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from report.errors import ReportError
+
+
+def _build(args: argparse.Namespace) -> int:
+    from report.build import Project, generate
+    from report.site import publish
+
+    started = time.perf_counter()
+    project = Project(Path(args.root))
+    generated = generate(project)
+    changed = publish(project.root, generated, Path(args.site_dir), args.site_url)
+    seconds = time.perf_counter() - started
+    claims = sum(len(r.claims) for r in generated.reports)
+    print(
+        f"Built {args.site_dir}/ in {seconds:.1f} s: {len(generated.reports)} report(s), {claims} claims checked, "
+        f"{generated.renders} chart(s) rendered, {len(changed)} file(s) changed."
+    )
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from report.build import Project, check
+
+    reports = check(Project(Path(args.root)))
+    claims = sum(len(r.claims) for r in reports)
+    assertions = sum(1 for r in reports for c in r.claims.values() if c.kind == "assertion")
+    print(f"OK: data valid, {len(reports)} report(s), {claims} claims ({assertions} assertions) hold, templates render.")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from mkdocs.commands.serve import serve
+
+    serve(config_file=str(Path(args.root) / "mkdocs.yml"), dev_addr=args.dev_addr, livereload=True, strict=True)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line's arguments."""
+    main = argparse.ArgumentParser(prog="build_report.py", description="Build the report site from the CSVs in data/.")
+    main.add_argument("--root", default=".", help="the project folder (default: the current one)")
+    commands = main.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="validate, check every claim, render charts and build site/")
+    build.add_argument("--site-dir", default="site", help="where to put the site (default: site)")
+    build.add_argument("--site-url", default=None, help="the URL the site is published at (overrides mkdocs.yml)")
+    build.set_defaults(run=_build)
+    check = commands.add_parser("check", help="validate data, claims and templates without writing anything")
+    check.set_defaults(run=_check)
+    serve = commands.add_parser("serve", help="preview the site, rebuilt when a CSV, spec or template changes")
+    serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: 127.0.0.1:8000)")
+    serve.set_defaults(run=_serve)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; user mistakes print as located messages, with no traceback."""
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ReportError as error:
+        print(f"error: the report was not built. {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,222 @@
+"""Render the Markdown pages from Jinja templates: every number from the data, every claim checked."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from report.charts import Chart
+from report.claims import Claim, count
+from report.data import Dataset
+from report.errors import ReportError
+from report.spec import Report, Table
+from report.tables import markdown_table
+from report.text import Number, attribute, finalize, inert
+
+FIGURES = "figures"
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    """What one report contributes to the site."""
+
+    report: Report
+    claims: dict[str, Claim]
+    charts: dict[str, Chart]
+    files: dict[str, bytes]
+
+
+def environment(templates: Path) -> jinja2.Environment:
+    """The Jinja environment for pages: undefined values fail, data text is inert."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        finalize=finalize,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["count"] = count
+    env.filters["url"] = safe_url
+    env.filters["anchor"] = anchor
+    env.filters["yaml"] = lambda text: json.dumps(str(text), ensure_ascii=False)
+    return env
+
+
+def safe_url(url: object) -> Markup:
+    """A link target from data: http(s), or a relative path; anything else (``javascript:``…) is refused."""
+    text = str(url).strip()
+    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", text)
+    if scheme and scheme.group(1).lower() not in {"http", "https"}:
+        raise ReportError.at("data/datapackage.yaml", "a link must be http, https or a relative path", expected="https://…", found=text, fix="correct the link")
+    return Markup(quote(text, safe="/:#?=&%~+@!$,;-._"))
+
+
+def anchor(text: object) -> Markup:
+    """A fragment id from a name: lowercase letters, digits and hyphens."""
+    return Markup(re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "section")
+
+
+def _svg_size(svg: bytes) -> tuple[int, int]:
+    match = re.search(rb'<svg[^>]*?width="([\d.]+)"[^>]*?height="([\d.]+)"', svg)
+    if not match:
+        return 400, 300
+    return round(float(match.group(1))), round(float(match.group(2)))
+
+
+def figure_block(chart: Chart, files: dict[str, bytes], caption: str = "") -> Markup:
+    """A figure: the static SVG at once, upgraded to an interactive chart by script, with downloads and data."""
+    width, height = _svg_size(files[f"{chart.id}.svg"])
+    base = f"{FIGURES}/{chart.id}"
+    caption_text = caption or inert(chart.caption)
+    downloads = " · ".join(f"[{label}]({base}{suffix})" for label, suffix in (("PNG", ".png"), ("SVG", ".svg"), ("Vega-Lite", ".vl.json"), ("CSV", ".csv")))
+    table = markdown_table(chart.data.drop(columns=["source"]))
+    return Markup(
+        f'<figure class="report-figure" id="fig-{chart.id}" markdown="1">\n'
+        f'<div class="report-chart" data-vega="{base}.vg.json" style="max-width: {width}px; aspect-ratio: {width} / {height}" markdown="1">\n'
+        f'![{inert(chart.description)}]({base}.svg){{ width="{width}" height="{height}" }}\n'
+        "</div>\n"
+        '<figcaption markdown="1">\n'
+        f'<a class="fig-anchor" href="#fig-{chart.id}" title="Link to this figure">{inert(chart.title)}</a>{". " + caption_text if caption_text else ""}\n'
+        f'<span class="fig-downloads">Download: {downloads}</span>\n'
+        "</figcaption>\n"
+        "</figure>\n\n"
+        f'<details class="report-data" markdown="1">\n<summary>Data behind this chart</summary>\n\n{table}\n\n</details>\n'
+    )
+
+
+def claim_span(claim: Claim) -> Markup:
+    """A claim in running text, with its permanent anchor and a link to it."""
+    return Markup(
+        f'<span class="claim claim--{claim.kind}" id="{claim.anchor}" data-claim="{attribute(claim.id)}">{claim.html}'
+        f'<a class="claim-link" href="#{claim.anchor}" title="Link to this sentence" aria-label="Link to this sentence">#</a></span>'
+    )
+
+
+def restate_span(claim: Claim, page: str = "") -> Markup:
+    """A claim said again (in a conclusion, say): the same sentence, linked to where it is made."""
+    return Markup(
+        f'<span class="claim claim--{claim.kind} claim--restated">{claim.html}'
+        f'<a class="claim-link" href="{page}#{claim.anchor}" title="Where this is shown" aria-label="Where this is shown">#</a></span>'
+    )
+
+
+def _lookup(template: str, what: str, names: dict[str, Any], name: str) -> Any:
+    """``names[name]``, or a located error listing the names a template may use."""
+    if name not in names:
+        raise ReportError.at(
+            f"templates/reports/{template}", f"{what} {name!r} does not exist", expected=", ".join(names), found=name, fix="use one of the expected names"
+        )
+    return names[name]
+
+
+def helpers(rendered: RenderedReport, template: str) -> dict[str, Callable[..., Any]]:
+    """Functions a report template calls: claim(), restate(), figure(), value(), cell(), data_table()."""
+    report, used = rendered.report, set()
+    shown = f"templates/reports/{template}"
+
+    def claim(claim_id: str) -> Markup:
+        found = _lookup(template, "claim", rendered.claims, claim_id)
+        used.add(claim_id)
+        return claim_span(found)
+
+    def restate(claim_id: str) -> Markup:
+        return restate_span(_lookup(template, "claim", rendered.claims, claim_id))
+
+    def figure(chart_id: str, caption: str = "") -> Markup:
+        return figure_block(_lookup(template, "chart", rendered.charts, chart_id), rendered.files, caption)
+
+    def _row(name: str, where: dict[str, Any]) -> tuple[Table, int]:
+        table = _lookup(template, "table", report.tables, name)
+        rows = table.rows(where, shown, None)
+        if len(rows) != 1:
+            raise ReportError.at(shown, f"{name} has {len(rows)} rows where {where}", expected="exactly one row", found=f"{len(rows)} rows")
+        return table, rows[0]
+
+    def value(name: str, column: str | None = None, **where: Any) -> Number:
+        table, row = _row(name, where)
+        record = table.frame.iloc[row]
+        label = str(record[table.label]) if table.label else ""
+        return Number(float(record[column or table.value]), label, table.sources[row], unit=table.unit)
+
+    def cell(name: str, column: str, **where: Any) -> Any:
+        table, row = _row(name, where)
+        return table.frame.iloc[row][column]
+
+    def data_table(name: str) -> Markup:
+        return Markup(markdown_table(_lookup(template, "table", report.tables, name).frame))
+
+    return {"claim": claim, "restate": restate, "figure": figure, "value": value, "cell": cell, "data_table": data_table, "_used": lambda: used}
+
+
+def render_report_page(env: jinja2.Environment, rendered: RenderedReport) -> str:
+    """The report's Markdown page; every claim of the spec must appear on it."""
+    report = rendered.report
+    context = helpers(rendered, report.template)
+    if report.headline and report.headline not in rendered.claims:
+        raise ReportError.at(report.spec_file, f"headline names no claim: {report.headline!r}", expected=", ".join(rendered.claims), found=report.headline)
+    headline = rendered.claims[report.headline].text if report.headline else report.summary
+    text = render_template(env, f"reports/{report.template}", {"report": report, "cite": report.cite, "headline": headline, **context})
+    missing = [c for c in rendered.claims if c not in context["_used"]()]
+    if missing:
+        raise ReportError.at(
+            f"templates/reports/{report.template}",
+            "claims declared in the spec do not appear on the page",
+            expected="{{ claim('<id>') }} for each claim",
+            found="missing: " + ", ".join(missing),
+            fix=f"place them in the template, or remove them from {report.spec_file}",
+        )
+    return text
+
+
+def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    """A template rendered, with located errors for syntax mistakes and undefined values."""
+    shown = f"templates/{name}"
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as error:
+        raise ReportError.at(shown, f"template syntax error: {error.message}", line=error.lineno, fix="correct the Jinja syntax on that line") from None
+    except jinja2.UndefinedError as error:
+        raise ReportError.at(
+            shown,
+            f"the template uses a value that does not exist: {error.message}",
+            line=_template_line(error, name),
+            fix="check the name, or define it in the report spec",
+        ) from None
+    except jinja2.TemplateNotFound as error:
+        raise ReportError.at(shown, f"template not found: {error.name}", fix="create it, or correct the name") from None
+
+
+def _template_line(error: BaseException, name: str) -> int | None:
+    traceback = error.__traceback__
+    line = None
+    while traceback is not None:
+        frame = traceback.tb_frame
+        if frame.f_code.co_filename.endswith(name):
+            line = traceback.tb_lineno
+        traceback = traceback.tb_next
+    return line
+
+
+def render_data_page(env: jinja2.Environment, datasets: dict[str, Dataset], descriptor: dict[str, Any]) -> str:
+    """The page documenting each dataset: its source, fields, values and a CSV download."""
+
+    def fields_table(dataset: Dataset) -> Markup:
+        lines = ["| Column | Type | Unit | Description |", "| --- | --- | --- | --- |"]
+        for f in dataset.fields:
+            lines.append(f"| `{inert(f.name)}` | {f.type} | {inert(f.unit or '')} | {inert(f.description)} |")
+        return Markup("\n".join(lines))
+
+    def values_table(dataset: Dataset) -> Markup:
+        return Markup(markdown_table(dataset.frame))
+
+    return render_template(env, "data.md.j2", {"datasets": datasets, "package": descriptor, "fields_table": fields_table, "values_table": values_table})
