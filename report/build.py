@@ -118,7 +118,7 @@ def claims_document(reports: list[RenderedReport]) -> dict[str, Any]:
                     "kind": claim.kind,
                     "check": claim.check,
                     "sentence": claim.text,
-                    "status": "holds" if claim.holds else ("fails" if claim.kind == "assertion" else "observed"),
+                    "status": ("holds" if claim.holds else "fails") if claim.kind == "assertion" else "observed",
                     "holds": claim.holds,
                     "page": f"{rendered.report.slug}/",
                     "anchor": claim.anchor,

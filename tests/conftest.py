@@ -1,0 +1,54 @@
+"""Shared fixtures: a copy of the project to change, and a site built once per session."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_PARTS = ("data", "templates", "docs", "report", "mkdocs.yml")
+
+
+def copy_project(destination: Path) -> Path:
+    """A copy of the project's inputs (data, templates, docs, package, mkdocs.yml) to change freely."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for part in PROJECT_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, destination / part)
+    return destination
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A fresh copy of the project in a temporary folder."""
+    return copy_project(tmp_path / "project")
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    """Edit a file of a copied project, failing loudly if the text to replace is not there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped site, built once with a strict MkDocs build."""
+    from report.build import Project, generate
+    from report.site import publish
+
+    site = tmp_path_factory.mktemp("built") / "site"
+    publish(ROOT, generate(Project(ROOT)), site)
+    return site
+
+
+@pytest.fixture
+def edit() -> Callable[[Path, str, str], None]:
+    """The replace_in helper, for tests that edit a copied project."""
+    return replace_in

@@ -1,0 +1,131 @@
+"""Claims: observations word themselves from the data; assertions fail the build, located."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from report.claims import evaluate, evaluate_all
+from report.data import Dataset, load_package
+from report.errors import ReportError
+from report.spec import Report, load_report, load_yaml
+from tests.conftest import ROOT
+
+SPEC = ROOT / "templates" / "reports" / "figure6.yaml"
+
+
+@pytest.fixture(scope="module")
+def datasets() -> dict[str, Dataset]:
+    return load_package(ROOT / "data", ROOT)
+
+
+def report_with(datasets: dict[str, Dataset], name: str = "", row: int = 0, column: str = "", value: float = 0.0) -> Report:
+    """The shipped report over the shipped data, with one cell changed when ``name`` is given."""
+    if name:
+        frame = datasets[name].frame.copy()
+        frame.loc[row, column] = value
+        datasets = {**datasets, name: dataclasses.replace(datasets[name], frame=frame)}
+    return load_report(SPEC, datasets, ROOT)
+
+
+def test_shipped_report_has_every_assertion_holding(datasets: dict[str, Dataset]) -> None:
+    claims = evaluate_all(report_with(datasets))
+    assertions = [c for c in claims.values() if c.kind == "assertion"]
+    assert len(assertions) >= 6
+    assert all(c.holds for c in assertions)
+
+
+def test_observation_adapts_its_wording_when_the_data_turns(datasets: dict[str, Dataset]) -> None:
+    before = evaluate_all(report_with(datasets))["selected-beats-human-at-same-size"]
+    assert before.text.startswith("With the same number of samples, data selected by ReasonFlux-PRM-7B leads")
+    assert "by 5.6 points (83.4% against 77.8%)" in before.text
+    # Human-selected s1k (row 3) rises above ReasonFlux-PRM-7B at 1,000 samples (83.4).
+    mutated = report_with(datasets, "figure6_training_samples", 3, "math500_accuracy", 85.0)
+    after = evaluate(mutated, next(s for s in mutated.claims if s["id"] == "selected-beats-human-at-same-size"))
+    assert "ReasonFlux-PRM-7B trails the human-selected s1k set by 1.6 points (83.4% against 85.0%)" in after.text
+
+
+def test_trend_observation_computes_steps(datasets: dict[str, Dataset]) -> None:
+    claim = evaluate_all(report_with(datasets))["gains-per-step"]
+    assert claim.text == "Going from 1,000 to 5,000 samples adds 6.2 points; going on to 10,000 adds 1.9 points, a smaller step."
+
+
+def test_tie_is_reported_as_a_tie(datasets: dict[str, Dataset]) -> None:
+    claim = evaluate_all(report_with(datasets))["table2-aime25-best"]
+    assert claim.text == "On AIME25, Human-curated (s1k) and ReasonFlux-PRM-7B tie at 33.3%."
+
+
+def test_numbers_carry_their_source_on_the_page(datasets: dict[str, Dataset]) -> None:
+    claim = evaluate_all(report_with(datasets))["small-prm-beats-large"]
+    assert 'title="ReasonFlux-PRM-7B: data/figure6_prm_size.csv, line 3; read off the figure, about ±0.3 points"' in claim.html
+    assert claim.numbers()["a"].sources[0].line == 3
+
+
+def _breaking_changes(datasets: dict[str, Dataset]) -> list[tuple[str, str, int, int, str, float]]:
+    """For each assertion, a one-cell change to one of the values it reads that makes it false."""
+    changes = []
+    for claim in evaluate_all(report_with(datasets)).values():
+        if claim.kind != "assertion":
+            continue
+        found = None
+        for number in claim.numbers().values():
+            for source in number.sources:
+                dataset = datasets[source.dataset]
+                row = dataset.lines.index(source.line)
+                column = next(f.name for f in dataset.fields if f.unit == "%")
+                for value in (0.0, 100.0):
+                    mutated = report_with(datasets, source.dataset, row, column, value)
+                    spec = next(s for s in mutated.claims if s["id"] == claim.id)
+                    if not evaluate(mutated, spec).holds:
+                        found = (claim.id, source.dataset, row, source.line, column, value)
+                        break
+                if found:
+                    break
+            if found:
+                break
+        assert found, f"no one-cell change breaks assertion {claim.id}"
+        changes.append(found)
+    return changes
+
+
+def test_every_assertion_fails_the_build_when_one_cell_breaks_it(datasets: dict[str, Dataset]) -> None:
+    changes = _breaking_changes(datasets)
+    assert len(changes) >= 6
+    for claim_id, dataset_name, row, line, column, value in changes:
+        with pytest.raises(ReportError) as caught:
+            evaluate_all(report_with(datasets, dataset_name, row, column, value))
+        message = str(caught.value)
+        assert f"assertion {claim_id!r} is not supported by the data" in message
+        assert f"{datasets[dataset_name].path} line {line}" in message
+        assert "templates/reports/figure6.yaml:" in message
+        assert "fix:" in message
+
+
+def test_the_seed_statements_are_rejected_by_the_shipped_data(datasets: dict[str, Dataset]) -> None:
+    report = report_with(datasets)
+    fixture = load_yaml(Path(__file__).parent / "fixtures" / "seed_statements.yaml", "seed_statements.yaml")
+    assert len(fixture["claims"]) >= 10
+    for spec in fixture["claims"]:
+        claim = evaluate(report, spec)
+        assert not claim.holds, f"the data should reject the seed's statement: {spec['seed']}"
+    for spec in fixture["missing"]:
+        with pytest.raises(ReportError, match="must select exactly one row"):
+            evaluate(report, spec)
+
+
+def test_claim_ids_must_be_slugs(datasets: dict[str, Dataset]) -> None:
+    report = report_with(datasets)
+    spec = dict(report.claims[0])
+    spec["id"] = "Accuracy 83.4%"
+    with pytest.raises(ReportError, match="slug"):
+        evaluate(report, load_yaml_mapping(spec))
+
+
+def load_yaml_mapping(values: dict) -> object:
+    from report.spec import Mapping
+
+    mapping = Mapping(values)
+    mapping.line = 1
+    return mapping

@@ -1,0 +1,152 @@
+"""The whole site: a strict MkDocs build that is offline, complete, atomic, reproducible and incremental."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from report.build import Project, generate
+from report.errors import ReportError
+from report.figures import RenderCache
+from report.site import publish
+from tests.conftest import ROOT, replace_in
+
+RESOURCE_ATTRIBUTES = {("script", "src"), ("link", "href"), ("img", "src"), ("source", "src"), ("iframe", "src"), ("video", "src"), ("audio", "src")}
+
+
+class Resources(HTMLParser):
+    """Every URL a page loads (scripts, styles, images, frames), not the links a reader may follow."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "link" and values.get("rel") in {"canonical", "alternate", "next", "prev"}:
+            return
+        for name, value in attrs:
+            if (tag, name) in RESOURCE_ATTRIBUTES and value:
+                self.urls.append(value)
+        style = values.get("style") or ""
+        self.urls += re.findall(r"url\(([^)]+)\)", style)
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every file under a folder with the hash of its bytes."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_site_has_its_pages_figures_and_downloads(built_site: Path) -> None:
+    for path in ("index.html", "figure6/index.html", "data/index.html", "claims.json", "404.html", "sitemap.xml", "assets/vendor/vega/vega.min.js"):
+        assert (built_site / path).is_file(), path
+    for chart in ("training-samples", "prm-size", "table2-benchmarks", "figure-vs-table"):
+        for suffix in (".svg", ".png", ".vl.json", ".vg.json", ".csv"):
+            assert (built_site / "figure6" / "figures" / f"{chart}{suffix}").is_file()
+    assert (built_site / "data" / "table2_offline_selection.csv").read_text().startswith("sft_data_source,benchmark,accuracy\n")
+
+
+def test_no_page_loads_anything_from_another_host(built_site: Path) -> None:
+    for page in built_site.rglob("*.html"):
+        parser = Resources()
+        parser.feed(page.read_text(encoding="utf-8"))
+        offsite = [u for u in parser.urls if urlparse(u).scheme or u.startswith("//")]
+        assert not offsite, f"{page.relative_to(built_site)} loads {offsite}"
+    css = "".join(p.read_text(encoding="utf-8") for p in built_site.rglob("*.css"))
+    assert "fonts.googleapis" not in css and "@import url(http" not in css
+
+
+def test_report_page_shows_static_charts_and_loads_vega_only_when_needed(built_site: Path) -> None:
+    page = (built_site / "figure6" / "index.html").read_text(encoding="utf-8")
+    assert page.count('class="report-chart"') == 4
+    assert '<img alt="SFT on Qwen2.5-14B-Instruct. ReasonFlux-PRM-7B: 83.4% at 1,000' in page
+    assert 'src="figures/training-samples.svg"' in page
+    assert "vega.min.js" not in page  # the chart script loads Vega itself, only on pages with charts
+    assert 'src="../assets/report.js"' in page
+
+
+def test_every_source_value_and_no_contradicted_seed_statement(built_site: Path) -> None:
+    text = " ".join(re.sub(r"<[^>]+>", " ", (built_site / p).read_text(encoding="utf-8")) for p in ("figure6/index.html", "data/index.html"))
+    for value in ("83.4", "89.6", "91.5", "77.8", "79.7", "77.4", "83.7", "75.0", "69.9", "79.1"):
+        assert value in text
+    table = (ROOT / "data" / "table2_offline_selection.csv").read_text().splitlines()[1:]
+    for line in table:
+        assert line.rsplit(",", 1)[1] in text
+    for wrong in ("logarithmic", "log scale)", "diminishing returns", "~92", "(74%)", "by 4%", "performing worse than the 7B"):
+        assert wrong not in text, wrong
+
+
+def test_claims_have_permanent_anchors_and_are_published(built_site: Path) -> None:
+    page = (built_site / "figure6" / "index.html").read_text(encoding="utf-8")
+    claims = json.loads((built_site / "claims.json").read_text(encoding="utf-8"))["claims"]
+    assert len(claims) >= 15
+    for claim in claims:
+        assert f'id="{claim["anchor"]}"' in page
+        assert claim["status"] in {"holds", "observed"}
+        assert all(source["file"].startswith("data/") for value in claim["values"].values() for source in value["sources"])
+    assert page.count('id="claim-') == len(claims)
+
+
+def test_a_failing_build_leaves_the_site_untouched(project: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    publish(project, generate(Project(project)), site)
+    before = tree(site)
+    replace_in(
+        project / "data" / "figure6_prm_size.csv", "Qwen2.5-Math-PRM-72B,Qwen2.5-Math-PRM,72B,72,79.1", "Qwen2.5-Math-PRM-72B,Qwen2.5-Math-PRM,72B,72,74.0"
+    )
+    with pytest.raises(ReportError, match="qwen-family-size"):
+        publish(project, generate(Project(project)), site)
+    assert tree(site) == before
+
+
+def test_an_exception_half_way_through_mkdocs_leaves_the_site_untouched(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mkdocs.commands.build as mkdocs_build
+
+    site = tmp_path / "site"
+    generated = generate(Project(project))
+    publish(project, generated, site)
+    before = tree(site)
+    real = mkdocs_build._build_page
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mkdocs_build, "_build_page", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        publish(project, generated, site)
+    assert tree(site) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site-")]
+
+
+def test_two_builds_are_byte_identical(project: Path, tmp_path: Path) -> None:
+    publish(project, generate(Project(project)), tmp_path / "one")
+    publish(project, generate(Project(project), cache=RenderCache(None)), tmp_path / "two")
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+def test_a_rebuild_with_no_change_renders_and_rewrites_nothing(project: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    first = generate(Project(project))
+    publish(project, first, site)
+    stamps = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+    again = generate(Project(project))
+    changed = publish(project, again, site)
+    assert again.renders == 0
+    assert changed == []
+    assert {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()} == stamps
+
+
+def test_one_changed_csv_rerenders_only_the_charts_that_read_it(project: Path) -> None:
+    generate(Project(project))
+    replace_in(project / "data" / "figure6_prm_size.csv", "Skywork-PRM-7B,Skywork-PRM,7B,7,69.9", "Skywork-PRM-7B,Skywork-PRM,7B,7,70.2")
+    assert generate(Project(project)).renders == 2  # the right panel and the figure-vs-table comparison

@@ -1,0 +1,164 @@
+"""The GitHub Actions workflows: valid against GitHub's schema, least privilege, pinned actions."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
+PAGES_PATHS = {"data/**", "templates/**", "report/**", "mkdocs.yml", "requirements.lock"}
+
+
+def schema_check(*files: Path) -> subprocess.CompletedProcess[str]:
+    """Run check-jsonschema with the GitHub workflow schema it ships (no network)."""
+    command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, files)]
+    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+
+
+def load(name: str) -> dict[str, Any]:
+    """A workflow as a dict, with PyYAML's boolean `on` key (YAML 1.1) renamed back to "on"."""
+    document = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    assert isinstance(document, dict), f"{name} is not a mapping"
+    if True in document:
+        document["on"] = document.pop(True)
+    return document
+
+
+def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
+    """The `on:` section as a dict, whichever of its short forms is used."""
+    on = workflow["on"]
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return dict.fromkeys(on)
+    return dict(on)
+
+
+def steps(workflow: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every step of every job."""
+    for job in workflow["jobs"].values():
+        yield from job.get("steps", [])
+
+
+def runs(workflow: dict[str, Any]) -> str:
+    """Every `run:` script of the workflow, joined."""
+    return "\n".join(step.get("run", "") for step in steps(workflow))
+
+
+def uses(workflow: dict[str, Any]) -> list[str]:
+    """Every action or reusable workflow the workflow uses."""
+    jobs = [job["uses"] for job in workflow["jobs"].values() if "uses" in job]
+    return jobs + [step["uses"] for step in steps(workflow) if "uses" in step]
+
+
+def step_using(workflow: dict[str, Any], action: str) -> dict[str, Any]:
+    """The one step that uses an action, whatever its version."""
+    found = [step for step in steps(workflow) if step.get("uses", "").split("@")[0] == action]
+    assert len(found) == 1, f"expected one step using {action}, found {len(found)}"
+    return found[0]
+
+
+def test_there_are_workflows() -> None:
+    """Both workflows exist."""
+    assert {path.name for path in WORKFLOW_FILES} >= {"pr.yml", "pages.yml"}
+
+
+def test_workflows_match_github_schema() -> None:
+    """Every workflow validates against GitHub's workflow schema."""
+    result = schema_check(*WORKFLOW_FILES)
+    assert result.returncode == 0, f"schema check failed:\n{result.stdout}\n{result.stderr}"
+
+
+def test_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
+    """The schema check bites: a job with neither `runs-on` nor `steps` is rejected."""
+    broken = tmp_path / "broken.yml"
+    broken.write_text(yaml.safe_dump({"name": "broken", "on": "push", "jobs": {"build": {"name": "no runner, no steps"}}}), encoding="utf-8")
+    result = schema_check(broken)
+    assert result.returncode != 0, f"a broken workflow passed the schema check:\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)
+def test_every_action_is_pinned(path: Path) -> None:
+    """Every `uses:` names a full version tag or a commit SHA, never a branch or a major tag."""
+    workflow = load(path.name)
+    used = uses(workflow)
+    assert used, f"{path.name} uses no action"
+    unpinned = [ref for ref in used if not ref.startswith("./") and not PINNED.match(ref)]
+    assert not unpinned, f"{path.name}: not pinned to vX.Y.Z or a 40-hex SHA: {unpinned}"
+
+
+def test_pr_workflow() -> None:
+    """Pull requests: tests, the site as an artifact, a claims summary, read-only token."""
+    workflow = load("pr.yml")
+    assert "pull_request" in triggers(workflow)
+    assert workflow["permissions"] == {"contents": "read"}
+    for job in workflow["jobs"].values():
+        assert job.get("permissions", {"contents": "read"}) == {"contents": "read"}
+    scripts = runs(workflow)
+    assert "make test" in scripts
+    assert "make site" in scripts
+    assert "apt-get install" in scripts and "chromium" in scripts
+    assert "GITHUB_STEP_SUMMARY" in scripts and "site/claims.json" in scripts
+    assert step_using(workflow, "actions/upload-artifact")["with"]["path"].rstrip("/") == "site"
+    python = step_using(workflow, "actions/setup-python")["with"]
+    assert str(python["python-version"]) == "3.11"
+    assert python["cache"] == "pip"
+    assert "requirements-dev.lock" in python["cache-dependency-path"]
+    cache = step_using(workflow, "actions/cache")["with"]
+    assert cache["path"] == ".cache/charts"
+    assert all(part in cache["key"] for part in ("hashFiles(", "data/**", "templates/**", "report/**", ".lock"))
+    assert cache["restore-keys"].strip()
+
+
+def test_pages_triggers() -> None:
+    """Pages: pushes to main that touch the site's inputs, and manual runs."""
+    on = triggers(load("pages.yml"))
+    assert "workflow_dispatch" in on
+    push = on["push"]
+    assert push["branches"] == ["main"]
+    assert set(push["paths"]) >= PAGES_PATHS, f"missing paths: {PAGES_PATHS - set(push['paths'])}"
+    assert ".github/workflows/pages.yml" in push["paths"]
+
+
+def test_pages_permissions_and_concurrency() -> None:
+    """Pages: no default permissions, least privilege per job, deployments never cancelled."""
+    workflow = load("pages.yml")
+    assert workflow["permissions"] == {}
+    assert workflow["concurrency"] == {"group": "pages", "cancel-in-progress": False}
+    jobs = workflow["jobs"]
+    assert set(jobs) >= {"test", "build", "deploy"}
+    assert jobs["test"]["permissions"] == {"contents": "read"}
+    assert jobs["build"]["permissions"] == {"contents": "read"}
+    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+
+
+def test_pages_jobs() -> None:
+    """Pages: test, then build for the published URL, then deploy."""
+    workflow = load("pages.yml")
+    jobs = workflow["jobs"]
+    assert "make test" in runs({"jobs": {"test": jobs["test"]}})
+    assert jobs["build"]["needs"] in ("test", ["test"])
+    assert jobs["deploy"]["needs"] in ("build", ["build"])
+    build = {"jobs": {"build": jobs["build"]}}
+    assert step_using(build, "actions/configure-pages")["id"] == "pages"
+    script = runs(build)
+    assert "make site" in script
+    assert "SOURCE_DATE_EPOCH" in script and "git log -1 --format=%ct" in script
+    site_url = [step for step in steps(build) if "--site-url" in step.get("run", "")]
+    assert len(site_url) == 1 and "build_report.py build" in site_url[0]["run"]
+    assert "steps.pages.outputs.base_url" in yaml.safe_dump(site_url[0])
+    assert step_using(build, "actions/upload-pages-artifact")["with"]["path"] == "site"
+    deploy = jobs["deploy"]
+    assert deploy["environment"]["name"] == "github-pages"
+    assert "steps.deployment.outputs.page_url" in deploy["environment"]["url"]
+    assert step_using({"jobs": {"deploy": deploy}}, "actions/deploy-pages")["id"] == "deployment"
