@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SITE_STAMP := $(VENV)/.installed-site
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: site build check serve test lint format lock vendor clean
+.PHONY: site build check serve test snapshots lint format lock vendor clean
 
 site: $(SITE_STAMP)
 	$(BIN)/python build_report.py build
@@ -24,6 +24,10 @@ test: $(DEV_STAMP)
 	$(BIN)/ruff check report tests build_report.py
 	$(BIN)/ruff format --check report tests build_report.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Refresh the reviewed snapshots of the rendered Markdown; review `git diff tests/snapshots` before committing.
+snapshots: $(DEV_STAMP)
+	UPDATE_SNAPSHOTS=1 $(BIN)/python -m pytest -q tests/test_pages.py -k snapshot
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check report tests build_report.py

@@ -25,6 +25,7 @@ class Chart:
     id: str
     title: str
     caption: str
+    titles: dict[str, str]
     spec: dict[str, Any]
     data: pd.DataFrame
     description: str
@@ -277,6 +278,7 @@ def build_charts(report: Report) -> dict[str, Chart]:
             id=chart_id,
             title=str(spec.get("title", "")),
             caption=" ".join(str(spec.get("caption", "")).split()),
+            titles={**table.titles, "source": "Source"},
             spec=vl,
             data=_chart_data(table, list(table.frame.columns)),
             description=description,

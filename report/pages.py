@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable
@@ -48,8 +49,13 @@ def environment(templates: Path) -> jinja2.Environment:
     env.filters["count"] = count
     env.filters["url"] = safe_url
     env.filters["anchor"] = anchor
-    env.filters["yaml"] = lambda text: json.dumps(str(text), ensure_ascii=False)
+    env.filters["yaml"] = front_matter_value
     return env
+
+
+def front_matter_value(text: object) -> Markup:
+    """A front matter string: quoted for YAML, HTML-escaped because the theme prints it into tags as is."""
+    return Markup(json.dumps(html.escape(" ".join(str(text).split())), ensure_ascii=False))
 
 
 def safe_url(url: object) -> Markup:
@@ -79,7 +85,7 @@ def figure_block(chart: Chart, files: dict[str, bytes], caption: str = "") -> Ma
     base = f"{FIGURES}/{chart.id}"
     caption_text = caption or inert(chart.caption)
     downloads = " · ".join(f"[{label}]({base}{suffix})" for label, suffix in (("PNG", ".png"), ("SVG", ".svg"), ("Vega-Lite", ".vl.json"), ("CSV", ".csv")))
-    table = markdown_table(chart.data.drop(columns=["source"]))
+    table = markdown_table(chart.data.drop(columns=["source"]), chart.titles)
     return Markup(
         f'<figure class="report-figure" id="fig-{chart.id}" markdown="1">\n'
         f'<div class="report-chart" data-vega="{base}.vg.json" style="max-width: {width}px; aspect-ratio: {width} / {height}" markdown="1">\n'
@@ -152,10 +158,30 @@ def helpers(rendered: RenderedReport, template: str) -> dict[str, Callable[..., 
         table, row = _row(name, where)
         return table.frame.iloc[row][column]
 
-    def data_table(name: str) -> Markup:
-        return Markup(markdown_table(_lookup(template, "table", report.tables, name).frame))
+    def listing(name: str, column: str, sort_by: str | None = None) -> str:
+        table = _lookup(template, "table", report.tables, name)
+        frame = table.frame.sort_values(sort_by) if sort_by else table.frame
+        return ", ".join(str(v) for v in dict.fromkeys(frame[column].astype(str)))
 
-    return {"claim": claim, "restate": restate, "figure": figure, "value": value, "cell": cell, "data_table": data_table, "_used": lambda: used}
+    def precision(name: str) -> str:
+        sources = _lookup(template, "table", report.tables, name).sources
+        return f"±{sources[0][0].precision:g} points" if sources else ""
+
+    def data_table(name: str) -> Markup:
+        table = _lookup(template, "table", report.tables, name)
+        return Markup(markdown_table(table.frame, table.titles))
+
+    return {
+        "claim": claim,
+        "restate": restate,
+        "figure": figure,
+        "value": value,
+        "cell": cell,
+        "listing": listing,
+        "precision": precision,
+        "data_table": data_table,
+        "_used": lambda: used,
+    }
 
 
 def render_report_page(env: jinja2.Environment, rendered: RenderedReport) -> str:
@@ -217,6 +243,6 @@ def render_data_page(env: jinja2.Environment, datasets: dict[str, Dataset], desc
         return Markup("\n".join(lines))
 
     def values_table(dataset: Dataset) -> Markup:
-        return Markup(markdown_table(dataset.frame))
+        return Markup(markdown_table(dataset.frame, {f.name: f.title for f in dataset.fields}))
 
     return render_template(env, "data.md.j2", {"datasets": datasets, "package": descriptor, "fields_table": fields_table, "values_table": values_table})

@@ -82,6 +82,7 @@ class Table:
     sources: tuple[tuple[Source, ...], ...]
     datasets: tuple[str, ...]
     unit: str = "%"
+    titles: dict[str, str] = field(default_factory=dict)
 
     def rows(self, where: dict[str, Any], spec_file: str, line: int | None) -> list[int]:
         """Positions of the rows whose columns equal every value in ``where``."""
@@ -135,7 +136,8 @@ def dataset_table(name: str, dataset: Dataset, value: str | None, label: str | N
             dataset.field(column)
     units = [f.unit for f in dataset.fields if f.name == value and f.unit]
     sources = tuple((Source(dataset.path, line, dataset.name, dataset.approximate, dataset.precision),) for line in dataset.lines)
-    return Table(name, dataset.title, dataset.frame, value, label, sources, (dataset.name,), units[0] if units else "")
+    titles = {f.name: f.title + (f" ({f.unit})" if f.unit == "%" else "") for f in dataset.fields}
+    return Table(name, dataset.title, dataset.frame, value, label, sources, (dataset.name,), units[0] if units else "", titles)
 
 
 def match_view(name: str, spec: Mapping, tables: dict[str, Table], spec_file: str) -> Table:
@@ -177,7 +179,15 @@ def match_view(name: str, spec: Mapping, tables: dict[str, Table], spec_file: st
             )
             sources.append(table.sources[position] + against.sources[matches[0]])
     frame = pd.DataFrame.from_records(records, columns=["run", "label", "reading", "figure", "table", "gap"])
-    return Table(name, spec.get("title", name), frame, "gap", "run", tuple(sources), tuple(sorted(datasets)))
+    titles = {
+        "run": "Run",
+        "label": "Data source",
+        "reading": "Figure reading from",
+        "figure": "Figure (%)",
+        "table": "Table (%)",
+        "gap": "Figure minus table (points)",
+    }
+    return Table(name, spec.get("title", name), frame, "gap", "run", tuple(sources), tuple(sorted(datasets)), "%", titles)
 
 
 def _table(tables: dict[str, Table], name: str, spec_file: str, line: int | None) -> Table:

@@ -46,7 +46,7 @@ def markdown_table(frame: pd.DataFrame, titles: dict[str, str] | None = None, de
             elif numeric[column] and pd.api.types.is_float_dtype(frame[column]):
                 cells.append(f"{value:.{decimals}f}")
             elif numeric[column]:
-                cells.append(f"{int(value):,}" if abs(int(value)) >= 10000 else str(int(value)))
+                cells.append(f"{int(value):,}")
             else:
                 cells.append(inert(value))
         lines.append("| " + " | ".join(cells) + " |")

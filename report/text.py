@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +17,8 @@ def inert(text: object) -> str:
 
 
 def attribute(text: object) -> str:
-    """Text for an HTML attribute value."""
-    return html.escape(str(text), quote=True)
+    """Text for an HTML attribute value: quotes escaped, and Markdown syntax too, as in ``inert``."""
+    return inert(text)
 
 
 @dataclass(frozen=True)

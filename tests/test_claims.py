@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,7 @@ def test_tie_is_reported_as_a_tie(datasets: dict[str, Dataset]) -> None:
 
 def test_numbers_carry_their_source_on_the_page(datasets: dict[str, Dataset]) -> None:
     claim = evaluate_all(report_with(datasets))["small-prm-beats-large"]
-    assert 'title="ReasonFlux-PRM-7B: data/figure6_prm_size.csv, line 3; read off the figure, about ±0.3 points"' in claim.html
+    assert 'title="ReasonFlux-PRM-7B: data/figure6_prm_size.csv, line 3; read off the figure, about ±0.3 points"' in html.unescape(claim.html)
     assert claim.numbers()["a"].sources[0].line == 3
 
 
