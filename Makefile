@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SITE_STAMP := $(VENV)/.installed-site
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: site build check serve test snapshots lint format lock vendor clean
+.PHONY: site build check serve test snapshots bench lint format lock vendor clean
 
 site: $(SITE_STAMP)
 	$(BIN)/python build_report.py build
@@ -24,6 +24,11 @@ test: $(DEV_STAMP)
 	$(BIN)/ruff check report tests build_report.py
 	$(BIN)/ruff format --check report tests build_report.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks: medians of repeated runs, side by side with `mkdocs build` alone and Observable
+# Framework; writes bench/results.md and bench/results.json. Peer tools come from npm (needs Node.js).
+bench: $(DEV_STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Refresh the reviewed snapshots of the rendered Markdown; review `git diff tests/snapshots` before committing.
 snapshots: $(DEV_STAMP)
