@@ -9,8 +9,9 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: site build check serve test snapshots bench lint format lock vendor clean
 
+# SITE_URL=https://<user>.github.io/<repo>/ builds for that address (canonical links, sitemap).
 site: $(SITE_STAMP)
-	$(BIN)/python build_report.py build
+	$(BIN)/python build_report.py build $(if $(SITE_URL),--site-url "$(SITE_URL)")
 
 build: site
 

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from report.charts import build_charts
-from report.claims import evaluate_all
+from report.claims import Claim, evaluate_all
 from report.data import find_descriptor, load_package, read_descriptor
 from report.errors import ReportError
 from report.figures import RenderCache, dumps, render
 from report.pages import FIGURES, RenderedReport, environment, render_data_page, render_report_page, render_template, restate_span
-from report.spec import load_report
+from report.spec import Report, load_report
 from report.tables import to_csv
+from report.text import inert
 
 GENERATED_BY = "build_report.py"
 
@@ -53,13 +54,21 @@ class Project:
         return sorted((self.templates / "reports").glob("*.yaml"))
 
 
+def current_claims(project: Project) -> dict[str, Any]:
+    """The claims document of a project's data and specs, failing assertions included; renders nothing."""
+    root = project.root.resolve()
+    datasets = load_package(project.data, root)
+    reports = [load_report(path.resolve(), datasets, root) for path in project.report_specs()]
+    return claims_document([(report, evaluate_all(report, strict=False)) for report in reports])
+
+
 def check(project: Project) -> list[RenderedReport]:
     """Validate data, specs, claims and templates; render in memory, write nothing."""
     return generate(project, cache=RenderCache(None), render_charts=False).reports
 
 
-def generate(project: Project, cache: RenderCache | None = None, render_charts: bool = True) -> Generated:
-    """Every generated page and file of the site."""
+def generate(project: Project, cache: RenderCache | None = None, render_charts: bool = True, baseline: str | None = "auto") -> Generated:
+    """Every generated page and file of the site; ``baseline`` is the git version 'What changed' compares with."""
     cache = cache if cache is not None else RenderCache(project.cache)
     root = project.root.resolve()
     datasets = load_package(project.data, root)
@@ -96,9 +105,26 @@ def generate(project: Project, cache: RenderCache | None = None, render_charts: 
     out.pages["data.md"] = _with_header(render_data_page(env, datasets, descriptor), "templates/data.md.j2")
     for dataset in datasets.values():
         out.files[f"data/{Path(dataset.path).name}"] = to_csv(dataset.frame).encode()
-    out.files["claims.json"] = dumps(claims_document(out.reports)).encode()
-    out.nav = [{"Home": "index.md"}, *out.nav, {"Data": "data.md"}]
+    document = claims_document([(r.report, r.claims) for r in out.reports])
+    out.files["claims.json"] = dumps(document).encode()
+    out.pages["changes.md"] = _with_header(_changes_page(env, project, document, baseline), "templates/changes.md.j2")
+    out.nav = [{"Home": "index.md"}, *out.nav, {"Data": "data.md"}, {"What changed": "changes.md"}]
     return out
+
+
+def _changes_page(env: Any, project: Project, document: dict[str, Any], baseline: str | None) -> str:
+    """The 'What changed' page: this build's claims against those of the earlier version."""
+    from markupsafe import Markup
+
+    from report.changes import baseline_ref, claims_at, compare, describe_ref, to_markdown
+
+    ref = baseline_ref(project.root) if baseline == "auto" else baseline
+    previous = claims_at(project.root, ref, project.root / ".cache" / "claims") if ref else None
+    context: dict[str, Any] = {"compared": previous is not None, "changes": Markup(""), "baseline": ""}
+    if previous is not None and ref is not None:
+        label = describe_ref(project.root, ref)
+        context.update(baseline=label, changes=Markup(to_markdown(compare(previous, document), label, "this version", heading="##", escape=inert)))
+    return render_template(env, "changes.md.j2", context)
 
 
 def _with_header(text: str, source: str) -> str:
@@ -109,21 +135,21 @@ def _with_header(text: str, source: str) -> str:
     return f"<!-- {note} -->\n{text}"
 
 
-def claims_document(reports: list[RenderedReport]) -> dict[str, Any]:
+def claims_document(reports: list[tuple[Report, dict[str, Claim]]]) -> dict[str, Any]:
     """Every claim of the site, for machines: what it says, whether it holds, and what it read."""
     claims = []
-    for rendered in reports:
-        for claim in rendered.claims.values():
+    for report, report_claims in reports:
+        for claim in report_claims.values():
             claims.append(
                 {
                     "id": claim.id,
-                    "report": rendered.report.slug,
+                    "report": report.slug,
                     "kind": claim.kind,
                     "check": claim.check,
                     "sentence": claim.text,
                     "status": ("holds" if claim.holds else "fails") if claim.kind == "assertion" else "observed",
                     "holds": claim.holds,
-                    "page": f"{rendered.report.slug}/",
+                    "page": f"{report.slug}/",
                     "anchor": claim.anchor,
                     "values": {name: number.to_dict() for name, number in claim.numbers().items()},
                 }

@@ -256,8 +256,8 @@ def evaluate(report: Report, spec: Mapping) -> Claim:
     )
 
 
-def evaluate_all(report: Report) -> dict[str, Claim]:
-    """Every claim of a report, checked; one error listing every assertion the data rejects."""
+def evaluate_all(report: Report, strict: bool = True) -> dict[str, Claim]:
+    """Every claim of a report, checked; unless ``strict`` is off, one error listing every assertion the data rejects."""
     claims: dict[str, Claim] = {}
     for spec in report.claims:
         claim = evaluate(report, spec)
@@ -265,7 +265,7 @@ def evaluate_all(report: Report) -> dict[str, Claim]:
             raise ReportError.at(report.spec_file, f"two claims have the id {claim.id!r}", line=spec.line, fix="give each claim its own id")
         claims[claim.id] = claim
     failures = [failure(report, claim) for claim in claims.values() if claim.kind == "assertion" and not claim.holds]
-    if failures:
+    if failures and strict:
         raise ReportError(failures)
     return claims
 

@@ -37,6 +37,29 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from report.build import Project, current_claims, load_json
+    from report.changes import baseline_ref, claims_at, compare, describe_ref, to_markdown
+
+    root = Path(args.root)
+    if args.files:
+        if len(args.files) != 2:
+            raise ReportError.at("build_report.py diff", "give two claims.json files, or none", expected="OLD NEW", found=" ".join(args.files))
+        old, new = (load_json(Path(f)) for f in args.files)
+        labels = args.files
+    else:
+        ref = args.against or baseline_ref(root)
+        if ref is None:
+            raise ReportError.at("build_report.py diff", "no earlier version to compare with", fix="name one with --against <git-ref>")
+        old = claims_at(root, ref, root / ".cache" / "claims")
+        if old is None:
+            raise ReportError.at("build_report.py diff", f"the data at {ref} could not be read", fix="choose a version whose data validates")
+        new = current_claims(Project(root))
+        labels = [describe_ref(root, ref), "the working tree"]
+    print(to_markdown(compare(old, new), *labels, heading="###"), end="")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from mkdocs.commands.serve import serve
 
@@ -55,6 +78,10 @@ def parser() -> argparse.ArgumentParser:
     build.set_defaults(run=_build)
     check = commands.add_parser("check", help="validate data, claims and templates without writing anything")
     check.set_defaults(run=_check)
+    diff = commands.add_parser("diff", help="print in Markdown how the claims changed between two versions")
+    diff.add_argument("files", nargs="*", help="two claims.json files, old then new")
+    diff.add_argument("--against", metavar="REF", help="compare the working tree with this git version (default: the previous data version)")
+    diff.set_defaults(run=_diff)
     serve = commands.add_parser("serve", help="preview the site, rebuilt when a CSV, spec or template changes")
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: 127.0.0.1:8000)")
     serve.set_defaults(run=_serve)

@@ -108,7 +108,7 @@ def test_pr_workflow() -> None:
     assert "make test" in scripts
     assert "make site" in scripts
     assert "apt-get install" in scripts and "chromium" in scripts
-    assert "GITHUB_STEP_SUMMARY" in scripts and "site/claims.json" in scripts
+    assert "GITHUB_STEP_SUMMARY" in scripts and "build_report.py diff --against" in scripts
     assert step_using(workflow, "actions/upload-artifact")["with"]["path"].rstrip("/") == "site"
     python = step_using(workflow, "actions/setup-python")["with"]
     assert str(python["python-version"]) == "3.11"
@@ -154,8 +154,8 @@ def test_pages_jobs() -> None:
     script = runs(build)
     assert "make site" in script
     assert "SOURCE_DATE_EPOCH" in script and "git log -1 --format=%ct" in script
-    site_url = [step for step in steps(build) if "--site-url" in step.get("run", "")]
-    assert len(site_url) == 1 and "build_report.py build" in site_url[0]["run"]
+    site_url = [step for step in steps(build) if "SITE_URL=" in step.get("run", "")]
+    assert len(site_url) == 1 and "make site" in site_url[0]["run"]
     assert "steps.pages.outputs.base_url" in yaml.safe_dump(site_url[0])
     assert step_using(build, "actions/upload-pages-artifact")["with"]["path"] == "site"
     deploy = jobs["deploy"]
