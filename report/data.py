@@ -1,21 +1,33 @@
-"""Load the data package: validate every CSV against its descriptor, then read it into pandas."""
+"""Load the data package: validate every CSV against its descriptor with frictionless, and keep its typed rows in pandas."""
 
 from __future__ import annotations
 
+import codecs
+import copy
 import csv
 import hashlib
 import io
+import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
 
 from report.errors import Problem, ReportError
 
+if TYPE_CHECKING:
+    from frictionless import Package, Resource
+    from frictionless.table import Row
+
 DESCRIPTOR_NAMES = ("datapackage.yaml", "datapackage.yml", "datapackage.json")
 READINGS = {"figure": "read off the figure", "table": "published in a table"}
+CSV_DEFAULTS = {"delimiter": ",", "quote_char": '"', "double_quote": True, "skip_initial_space": False}
+DELIMITERS = (",", ";", "\t", "|")
+INT64 = (-(2**63), 2**63 - 1)
+SHOWN_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,22 @@ class Dataset:
         return f"{self.path}, line {self.lines[row]}; {note}"
 
 
+@dataclass(frozen=True)
+class _Csv:
+    """One CSV being loaded: its name as shown, its bytes, its header as written and the line each record starts on."""
+
+    name: str
+    raw: bytes
+    header: list[str]
+    lines: list[int]
+
+    def line(self, record: int | None) -> int | None:
+        """The line on which a record (1 for the header) starts."""
+        if record is None or not 0 < record <= len(self.lines):
+            return record
+        return self.lines[record - 1]
+
+
 def find_descriptor(data_dir: Path) -> Path:
     """The data package descriptor in ``data_dir``."""
     for name in DESCRIPTOR_NAMES:
@@ -87,7 +115,7 @@ def find_descriptor(data_dir: Path) -> Path:
 def read_descriptor(path: Path) -> dict[str, Any]:
     """The descriptor as a dict, with a located error for bad YAML or JSON."""
     try:
-        descriptor = yaml.safe_load(path.read_text(encoding="utf-8"))
+        descriptor = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         raise ReportError.at(
@@ -95,9 +123,21 @@ def read_descriptor(path: Path) -> dict[str, Any]:
             f"the descriptor is not valid YAML: {error.problem}",
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
+            fix="correct the YAML syntax at that place",
         ) from None
+    except UnicodeDecodeError as error:
+        raise ReportError.at(path, "the descriptor is not UTF-8 text", found=f"byte 0x{error.object[error.start]:02X}", fix="save the file as UTF-8") from None
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
         raise ReportError.at(path, "the descriptor has no list of resources", expected="resources: [...]")
+    for index, resource in enumerate(descriptor["resources"]):
+        if not isinstance(resource, dict) or not isinstance(resource.get("name"), str) or not isinstance(resource.get("path"), str):
+            raise ReportError.at(
+                path,
+                "a resource must be a mapping with a name and a path",
+                line=_resource_line(path, index),
+                expected="name: <dataset>, path: <file>.csv",
+                found=_short(resource),
+            )
     return descriptor
 
 
@@ -110,10 +150,17 @@ def load_package(data_dir: Path, root: Path | None = None) -> dict[str, Dataset]
     problems = _file_problems(descriptor, data_dir, shown, root)
     if problems:
         raise ReportError(problems)
-    problems = _validate(descriptor_path, root)
+    package = _package(descriptor, descriptor_path, shown)
+    datasets: dict[str, Dataset] = {}
+    for spec, resource in zip(descriptor["resources"], package.resources, strict=True):
+        loaded = _load(spec, resource, _shown(data_dir / spec["path"], root), shown)
+        if isinstance(loaded, Dataset):
+            datasets[loaded.name] = loaded
+        else:
+            problems.extend(loaded)
     if problems:
         raise ReportError(problems)
-    return {resource["name"]: _dataset(resource, data_dir, root) for resource in descriptor["resources"]}
+    return datasets
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -121,6 +168,24 @@ def _shown(path: Path, root: Path) -> str:
         return str(path.resolve().relative_to(root.resolve()))
     except ValueError:
         return str(path)
+
+
+def _short(value: object) -> str:
+    """A value as the message shows it: its repr, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def _resource_line(path: Path, index: int) -> int | None:
+    """The line of the descriptor on which its resource ``index`` starts."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return None
+    for key, value in node.value if isinstance(node, yaml.MappingNode) else []:
+        if key.value == "resources" and isinstance(value, yaml.SequenceNode) and index < len(value.value):
+            return value.value[index].start_mark.line + 1
+    return None
 
 
 def _file_problems(descriptor: dict, data_dir: Path, shown: str, root: Path) -> list[Problem]:
@@ -154,20 +219,234 @@ def _file_problems(descriptor: dict, data_dir: Path, shown: str, root: Path) -> 
     return problems
 
 
-def _validate(descriptor_path: Path, root: Path) -> list[Problem]:
-    """Every bad cell, row and header the validator finds, located in its CSV."""
-    from frictionless import Package  # imported here: it is only needed to validate
+def _package(descriptor: dict[str, Any], path: Path, shown: str) -> Package:
+    """The frictionless package, set to read numbers as floats and CSVs as declared (no guessing of the dialect or encoding)."""
+    from frictionless import FrictionlessException, Package, Resource
+    from frictionless.formats import CsvControl
 
-    report = Package(str(descriptor_path)).validate()
-    problems = [Problem(file=_shown(descriptor_path, root), message=e.message) for e in report.errors]
-    for task in report.tasks:
-        csv_name = _shown(descriptor_path.parent / task.place, root) if task.place else task.name
-        for error in task.errors:
-            problems.append(_problem(csv_name, error))
+    prepared = copy.deepcopy(descriptor)
+    for resource in prepared["resources"]:
+        resource.setdefault("encoding", "utf-8")
+        for field in (resource.get("schema") or {}).get("fields") or []:
+            if isinstance(field, dict) and field.get("type") == "number":
+                field["floatNumber"] = True
+    try:
+        package = Package(prepared, basepath=str(path.parent))
+    except FrictionlessException as error:
+        for index, resource in enumerate(prepared["resources"]):
+            try:
+                Resource(resource, basepath=str(path.parent))
+            except FrictionlessException as reason:
+                message = f"resource {resource['name']!r} is not valid: {_reasons(reason)}"
+                raise ReportError.at(shown, message, line=_resource_line(path, index), fix=_DESCRIPTOR_FIX) from None
+        raise ReportError.at(shown, f"the descriptor is not valid: {_reasons(error)}", fix=_DESCRIPTOR_FIX) from None
+    for resource in package.resources:
+        control = CsvControl.from_dialect(resource.dialect)
+        for name, value in CSV_DEFAULTS.items():
+            if not control.has_defined(name):
+                setattr(control, name, "\t" if name == "delimiter" and resource.format == "tsv" else value)
+    return package
+
+
+_DESCRIPTOR_FIX = "correct the resource in the descriptor (see https://datapackage.org for the fields of a data package)"
+
+
+def _reasons(error: Any) -> str:
+    """What a frictionless exception says, with the reasons it gives."""
+    return "; ".join([reason.message for reason in error.reasons] or [error.error.message])
+
+
+def _load(spec: dict[str, Any], resource: Resource, csv_name: str, descriptor_name: str) -> Dataset | list[Problem]:
+    """One CSV validated and typed, or every problem it has."""
+    from frictionless.formats import CsvControl
+
+    raw = Path(resource.normpath or "").read_bytes()
+    dialect = CsvControl.from_dialect(resource.dialect).to_python()
+    text, problems = _decode(raw, str(resource.encoding), csv_name, dialect, resource.schema.field_names)
+    if problems:
+        return problems
+    data = _records(text, raw, csv_name, dialect)
+    if isinstance(data, Problem):
+        return [data]
+    problems = _shape_problems(data, resource, descriptor_name, dialect.delimiter)
+    if problems:
+        return problems
+    rows: list[Row] = []
+    try:
+        report = resource.validate(on_row=rows.append, limit_errors=0)
+    except (ArithmeticError, LookupError, TypeError, ValueError) as error:
+        # frictionless trusts the descriptor: e.g. a text minimum on a number field fails inside its checks
+        return [Problem(file=descriptor_name, message=f"resource {resource.name!r} could not be validated: {error}", fix=_DESCRIPTOR_FIX)]
+    problems = _header_problems(data, resource) + _validation_problems(
+        [*report.errors, *(e for task in report.tasks for e in task.errors)], data, resource, descriptor_name, rows
+    )
+    if not problems and not rows:
+        problems.append(
+            Problem(
+                file=csv_name,
+                message="the CSV has no data rows",
+                line=2,
+                expected="at least one row of data after the header",
+                found="the header only",
+                fix="add the rows, or remove the resource and its CSV",
+            )
+        )
+    return problems or _dataset(spec, resource, data, csv_name, rows)
+
+
+def _decode(raw: bytes, encoding: str, csv_name: str, dialect: Any, names: list[str]) -> tuple[str, list[Problem]]:
+    """The file's text, or a located problem for each line with bytes that are not text in its encoding."""
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        return "", [Problem(file=csv_name, message=f"unknown encoding {encoding!r}", expected="utf-8", found=encoding, fix="declare encoding: utf-8")]
+    codec = "utf-8-sig" if codec == "utf-8" else codec
+    try:
+        return raw.decode(codec), []
+    except UnicodeDecodeError:
+        pass
+    problems = []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            line.decode(codec)
+        except UnicodeDecodeError as error:
+            before = next(csv.reader([line[: error.start].decode(codec, "replace")], dialect), [""])
+            cells = next(csv.reader([line.decode(codec, "backslashreplace")], dialect), [])
+            index = max(len(before) - 1, 0)
+            problems.append(
+                Problem(
+                    file=csv_name,
+                    message=f"the file is not {encoding} text",
+                    line=number,
+                    column=names[index] if index < len(names) else index + 1,
+                    expected=f"{encoding} text",
+                    found=f"the byte 0x{line[error.start]:02X} in {cells[index] if index < len(cells) else line!r}",
+                    fix=f"save the file as {'UTF-8' if codec == 'utf-8-sig' else encoding} (in a spreadsheet: Save As, CSV UTF-8), then check the text there",
+                )
+            )
+    return "", problems
+
+
+def _records(text: str, raw: bytes, csv_name: str, dialect: Any) -> _Csv | Problem:
+    """The header as written and the line on which each record starts, read as frictionless reads them."""
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    header: list[str] = []
+    lines = []
+    start = 1
+    try:
+        for record in reader:
+            header = header if lines else record
+            lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as error:
+        return Problem(file=csv_name, message=f"the CSV cannot be read: {error}", line=reader.line_num, fix="correct the quoting on that line")
+    return _Csv(csv_name, raw, header, lines)
+
+
+def _shape_problems(data: _Csv, resource: Resource, descriptor_name: str, delimiter: str) -> list[Problem]:
+    """An empty file, or a header that another delimiter would split into the columns."""
+    names = resource.schema.field_names
+    if not any(cell.strip() for cell in data.header):
+        return [
+            Problem(
+                file=data.name,
+                message="the CSV has no header",
+                line=1,
+                column=names[0] if names else None,
+                expected=f"a header naming the columns: {delimiter.join(names)}",
+                found=f"an empty file ({len(data.raw)} bytes)" if not data.raw.strip() else "an empty first line",
+                fix="write the header on the first line, then one row per line",
+            )
+        ]
+    if len(data.header) != 1 or len(names) < 2:
+        return []
+    counts = {candidate: data.header[0].count(candidate) for candidate in DELIMITERS if candidate != delimiter}
+    likely = max(counts, key=lambda candidate: counts[candidate])
+    if not counts[likely]:
+        return []
+    return [
+        Problem(
+            file=data.name,
+            message=f"the cells look separated by {likely!r}, not by {delimiter!r}",
+            line=1,
+            column=names[0],
+            expected=f"{len(names)} columns separated by {delimiter!r}: {delimiter.join(names)}",
+            found=_short(data.header[0]),
+            fix=(
+                f"save the file with {delimiter!r} between cells, or declare the delimiter on the resource {resource.name!r} "
+                f"in {descriptor_name}: dialect: {{delimiter: {json.dumps(likely)}}}"
+            ),
+        )
+    ]
+
+
+def _header_problems(data: _Csv, resource: Resource) -> list[Problem]:
+    """Header cells with spaces around the name: frictionless would strip them, but a column name is exact."""
+    names = resource.schema.field_names
+    problems = []
+    for index, label in enumerate(data.header):
+        if label != label.strip() and label.strip():
+            expected = names[index] if index < len(names) else label.strip()
+            problems.append(
+                Problem(
+                    file=data.name,
+                    message="a header cell has spaces around the column name",
+                    line=data.line(1),
+                    column=expected,
+                    expected=repr(expected),
+                    found=repr(label),
+                    fix="remove the spaces around the name in the CSV's header",
+                )
+            )
     return problems
 
 
-_HEADER_ERRORS = {"incorrect-label", "extra-label", "missing-label", "duplicate-label", "blank-label"}
+def _validation_problems(errors: list[Any], data: _Csv, resource: Resource, descriptor_name: str, rows: list[Row]) -> list[Problem]:
+    """Each error frictionless found, located, with non-finite and too large numbers added; one problem per cell."""
+    own = _value_problems(data, resource, rows)
+    taken = {(p.line, p.column) for p in own}
+    blank = {error.row_number for error in errors if error.type == "blank-row"}
+    problems = []
+    for error in errors:
+        row_number = getattr(error, "row_number", None)
+        if row_number in blank and error.type != "blank-row":
+            continue
+        problem = _problem(data, error, descriptor_name)
+        if (problem.line, problem.column) not in taken:
+            problems.append(problem)
+    return sorted(problems + own, key=lambda p: (p.line or 0, str(p.column or "")))
+
+
+def _value_problems(data: _Csv, resource: Resource, rows: list[Row]) -> list[Problem]:
+    """Numbers frictionless reads but pandas cannot hold: NaN and infinities, and integers past 64 bits."""
+    problems = []
+    numeric = [(index, field) for index, field in enumerate(resource.schema.fields) if field.type in ("number", "integer")]
+    for row in rows:
+        for index, field in numeric:
+            value = row[field.name]
+            if field.type == "number" and isinstance(value, float) and not math.isfinite(value):
+                expected = "a finite number (not NaN or infinity)"
+            elif field.type == "integer" and isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
+                expected = f"an integer between {INT64[0]:,} and {INT64[1]:,}"
+            else:
+                continue
+            cell = row.cells[index] if index < len(row.cells) else value
+            problems.append(
+                Problem(
+                    file=data.name,
+                    message="a cell holds a number the report cannot use",
+                    line=data.line(row.row_number),
+                    column=field.name,
+                    expected=expected,
+                    found=_short(cell),
+                    fix="write the value as plain digits, or leave the cell empty if the field allows it",
+                )
+            )
+    return problems
+
+
+_HEADER_ERRORS = {"incorrect-label", "extra-label", "missing-label", "duplicate-label", "blank-label", "blank-header"}
+_SOURCE_ERRORS = {"source-error", "scheme-error", "format-error", "encoding-error", "compression-error"}
 _MESSAGES = {
     "type-error": "a cell is not of its column's type",
     "constraint-error": "a cell breaks its column's constraint",
@@ -178,53 +457,83 @@ _MESSAGES = {
 }
 
 
-def _problem(csv_name: str, error: Any) -> Problem:
-    data = error.to_descriptor()
-    kind = data["type"]
-    cell = data.get("cell")
-    note = data.get("note", "")
-    expected, found = note or None, (repr(cell) if cell is not None else None)
+def _problem(data: _Csv, error: Any, descriptor_name: str) -> Problem:
+    """A frictionless error as a located problem in the CSV (or in the descriptor, for metadata errors)."""
+    details = error.to_descriptor()
+    kind = details["type"]
+    if kind in _HEADER_ERRORS:
+        return _label_problem(data, details)
+    if "rowNumber" not in details and kind not in _SOURCE_ERRORS:
+        return Problem(file=descriptor_name, message=details.get("message", kind), fix=_DESCRIPTOR_FIX)
+    cell = details.get("cell")
+    note = details.get("note", "")
+    expected, found = note or None, (_short(cell) if cell is not None else None)
     fix = "correct the cell, or change the column's type or constraints in the descriptor"
     if kind == "type-error":
-        type_name = note.removeprefix("type is ").strip('"').split("/")[0]
-        article = "an" if type_name[:1] in "aeiou" else "a"
-        expected = f"{article} {type_name} (plain digits: no % sign, no thousands separator)"
+        expected, fix = _type_expectation(note)
     elif kind == "missing-cell":
-        expected, found = f"{len(data.get('cells', [])) + 1} or more cells", f"{len(data.get('cells', []))} cells"
+        expected, found = f"{len(details.get('cells', [])) + 1} or more cells", f"{len(details.get('cells', []))} cells"
         fix = "add the missing cells (an empty cell still needs its comma)"
     elif kind == "extra-cell":
-        expected, found = "no cell past the last column", f"{cell!r} in cell {data.get('fieldNumber')}"
+        expected, found = "no cell past the last column", f"{_short(cell)} in cell {details.get('fieldNumber')}"
         fix = "remove the extra cell, or quote a value that contains a comma"
     elif kind == "primary-key":
         expected, found = "each key once", note
         fix = "remove or correct the repeated row"
-    elif kind in _HEADER_ERRORS:
-        return Problem(
-            file=csv_name,
-            message=data.get("message", kind),
-            line=1,
-            column=data.get("label") or data.get("fieldName") or None,
-            fix="make the CSV header match the field names of the descriptor",
-        )
+    elif kind == "blank-row":
+        expected, found, fix = "a row of cells", "a blank row", "remove the blank row"
     return Problem(
-        file=csv_name,
-        message=_MESSAGES.get(kind, data.get("message", kind)),
-        line=data.get("rowNumber"),
-        column=data.get("fieldName") or None,
+        file=data.name,
+        message=_MESSAGES.get(kind, details.get("message", kind)),
+        line=data.line(details.get("rowNumber")),
+        column=details.get("fieldName") or None,
         expected=expected,
         found=found,
         fix=fix,
     )
 
 
+def _type_expectation(note: str) -> tuple[str, str]:
+    """What a cell of a type looks like, and how to fix one that is not."""
+    type_name = note.removeprefix("type is ").strip('"').split("/")[0]
+    article = "an" if type_name[:1] in "aeiou" else "a"
+    if type_name in ("number", "integer"):
+        return (
+            f"{article} {type_name} (plain digits: no % sign, no thousands separator, '.' before decimals)",
+            "write the number with plain digits, or declare the field's groupChar or decimalChar in the descriptor (e.g. groupChar: ',')",
+        )
+    return f"{article} {type_name}", "correct the cell, or change the column's type in the descriptor"
+
+
+def _label_problem(data: _Csv, details: dict[str, Any]) -> Problem:
+    """A header error: the label found against the field name the descriptor expects at that place."""
+    kind, label, name = details["type"], details.get("label") or "", details.get("fieldName") or ""
+    messages = {
+        "incorrect-label": ("a header cell does not name the descriptor's field", repr(name), repr(label)),
+        "duplicate-label": (f"the header names the column {label!r} twice", repr(name), repr(label)),
+        "missing-label": (f"the header has no column {name!r}", repr(name), "no such column"),
+        "extra-label": (f"the header has a column {label!r} the descriptor does not describe", "only the descriptor's fields", repr(label)),
+        "blank-label": ("a header cell is empty", repr(name), "an empty cell"),
+        "blank-header": ("the header is blank", "the field names", "an empty header"),
+    }
+    message, expected, found = messages[kind]
+    return Problem(
+        file=data.name,
+        message=message,
+        line=data.line(1),
+        column=name or label or None,
+        expected=expected,
+        found=found,
+        fix="make the CSV's header match the field names of the descriptor, in order",
+    )
+
+
 _DTYPES = {"integer": "Int64", "number": "float64", "boolean": "boolean"}
 
 
-def _dataset(resource: dict[str, Any], data_dir: Path, root: Path) -> Dataset:
-    path = data_dir / resource["path"]
-    raw = path.read_bytes()
-    text = raw.decode("utf-8-sig")
-    schema = resource.get("schema", {})
+def _dataset(spec: dict[str, Any], resource: Resource, data: _Csv, csv_name: str, rows: list[Row]) -> Dataset:
+    """The dataset: the typed values frictionless read (honouring decimalChar, groupChar and missingValues), and their lines."""
+    schema = spec.get("schema", {})
     fields = tuple(
         Field(
             name=f["name"],
@@ -235,32 +544,20 @@ def _dataset(resource: dict[str, Any], data_dir: Path, root: Path) -> Dataset:
         )
         for f in schema.get("fields", [])
     )
-    dtypes = {f.name: _DTYPES.get(f.type, "string") for f in fields}
-    frame = pd.read_csv(io.StringIO(text), dtype=dtypes, keep_default_na=False, na_values={f.name: [""] for f in fields})
+    names = [f.name for f in fields]
+    frame = pd.DataFrame.from_records([row.to_list() for row in rows], columns=names)
+    frame = frame.astype({f.name: _DTYPES.get(f.type, "string") for f in fields})
     return Dataset(
-        name=resource["name"],
-        path=_shown(path, root),
-        title=resource.get("title", resource["name"]),
-        description=" ".join(str(resource.get("description", "")).split()),
-        reading=str(resource.get("reading", "table")),
-        precision=float(resource.get("precision", 0)),
-        sources=tuple(resource.get("sources", [])),
+        name=resource.name,
+        path=csv_name,
+        title=spec.get("title", resource.name),
+        description=" ".join(str(spec.get("description", "")).split()),
+        reading=str(spec.get("reading", "table")),
+        precision=float(spec.get("precision", 0)),
+        sources=tuple(spec.get("sources", [])),
         fields=fields,
-        primary_key=tuple(schema.get("primaryKey", [])),
+        primary_key=tuple(resource.schema.primary_key),
         frame=frame,
-        lines=_row_lines(text),
-        digest=hashlib.sha256(raw).hexdigest(),
+        lines=tuple(data.line(row.row_number) or row.row_number for row in rows),
+        digest=hashlib.sha256(data.raw).hexdigest(),
     )
-
-
-def _row_lines(text: str) -> tuple[int, ...]:
-    """The line on which each data row starts, counting the header as line 1."""
-    reader = csv.reader(io.StringIO(text))
-    next(reader, None)
-    lines = []
-    start = reader.line_num + 1
-    for row in reader:
-        if row:
-            lines.append(start)
-        start = reader.line_num + 1
-    return tuple(lines)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from report.charts import Chart
+from report.charts import FONT, Chart
 from report.tables import to_csv
 
 PNG_SCALE = 2
@@ -67,3 +68,52 @@ def render(chart: Chart, cache: RenderCache) -> dict[str, bytes]:
     files[f"{chart.id}.vl.json"] = spec_text.encode()
     files[f"{chart.id}.csv"] = to_csv(chart.data).encode()
     return files  # type: ignore[return-value]
+
+
+CARD_WIDTH, CARD_HEIGHT = 1200, 630
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def social_card(title: str, subtitle: str, chart_svg: bytes, cache: RenderCache) -> bytes:
+    """A 1200×630 PNG for link previews: the title on the left, the page's main chart on the right."""
+    from xml.sax.saxutils import escape
+
+    chart = chart_svg.decode()
+    opening = chart[: chart.index(">") + 1]
+    view_box = re.search(r'viewBox="([^"]+)"', opening)
+    nested = f'<svg x="600" y="40" width="570" height="550" viewBox="{view_box.group(1) if view_box else "0 0 400 400"}">' + chart[len(opening) :]
+    title_lines = _wrap(title, 19)[:4]
+    subtitle_lines = _wrap(subtitle, 40)[:5]
+    texts = [
+        f'<text x="56" y="{120 + 56 * i}" font-family="{FONT}" font-size="44" font-weight="700" fill="#1a1a1a">{escape(line)}</text>'
+        for i, line in enumerate(title_lines)
+    ]
+    top = 120 + 56 * len(title_lines) + 24
+    texts += [
+        f'<text x="56" y="{top + 34 * i}" font-family="{FONT}" font-size="25" fill="#444">{escape(line)}</text>'
+        for i, line in enumerate(subtitle_lines)
+    ]
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{CARD_WIDTH}" height="{CARD_HEIGHT}" '
+        f'viewBox="0 0 {CARD_WIDTH} {CARD_HEIGHT}"><rect width="{CARD_WIDTH}" height="{CARD_HEIGHT}" fill="#ffffff"/>'
+        f'<rect width="{CARD_WIDTH}" height="12" fill="#3f51b5"/>{"".join(texts)}{nested}</svg>'
+    )
+    key = hashlib.sha256((svg + _engine_version()).encode()).hexdigest()[:32]
+    cached = cache.get(key, ".card.png")
+    if cached is not None:
+        return cached
+    import vl_convert
+
+    cache.renders += 1
+    png = vl_convert.svg_to_png(svg)
+    cache.put(key, ".card.png", png)
+    return png

@@ -93,7 +93,9 @@ def figure_block(chart: Chart, files: dict[str, bytes], caption: str = "") -> Ma
         "</div>\n"
         '<figcaption markdown="1">\n'
         f'<a class="fig-anchor" href="#fig-{chart.id}" title="Link to this figure">{inert(chart.title)}</a>{". " + caption_text if caption_text else ""}\n'
-        f'<span class="fig-downloads">Download: {downloads}</span>\n'
+        f'<span class="fig-downloads">Download: {downloads}'
+        f' <button class="fig-share" type="button" hidden data-image="{base}.png" data-caption="{attribute(chart.title)}"'
+        f' title="Copy a Markdown snippet of this figure for a discussion">Share</button></span>\n'
         "</figcaption>\n"
         "</figure>\n\n"
         f'<details class="report-data" markdown="1">\n<summary>Data behind this chart</summary>\n\n{table}\n\n</details>\n'

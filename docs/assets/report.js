@@ -74,13 +74,75 @@
     document.querySelectorAll(".claim-link, .fig-anchor").forEach(function (link) {
       link.addEventListener("click", function () {
         var url = new URL(link.getAttribute("href"), location.href).href;
-        if (navigator.clipboard) navigator.clipboard.writeText(url).catch(function () {});
+        if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(url).catch(function () {});
+      });
+    });
+  }
+
+  function copyText(text, button) {
+    var done = function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { window.prompt("Copy this snippet:", text); });
+    } else {
+      window.prompt("Copy this snippet:", text);
+    }
+  }
+
+  // "Share" under a figure: copies Markdown for a discussion, the PNG linked to the figure.
+  function shareButtons() {
+    document.querySelectorAll(".fig-share").forEach(function (button) {
+      var figure = button.closest("figure");
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var page = location.href.split("#")[0];
+        var image = new URL(button.getAttribute("data-image"), page).href;
+        var caption = button.getAttribute("data-caption");
+        copyText("[![" + caption + "](" + image + ")](" + page + "#" + figure.id + ")\n*" + caption + "*", button);
+      });
+    });
+  }
+
+  // Click a column header to sort a table by it; numbers sort as numbers.
+  function sortableTables() {
+    document.querySelectorAll(".md-typeset table").forEach(function (table) {
+      var body = table.tBodies[0];
+      if (!table.tHead || !body || body.rows.length < 2) return;
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (cell, index) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "sort-button";
+        button.textContent = cell.textContent;
+        button.title = "Sort by this column";
+        cell.replaceChildren(button);
+        button.addEventListener("click", function () {
+          var ascending = cell.getAttribute("aria-sort") !== "ascending";
+          Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) { c.removeAttribute("aria-sort"); });
+          cell.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+          var key = function (row) {
+            var text = row.cells[index] ? row.cells[index].textContent.trim() : "";
+            var number = parseFloat(text.replace(/[,%~]/g, ""));
+            return isNaN(number) || !/^[~\d.,%+-]+$/.test(text) ? text.toLowerCase() : number;
+          };
+          var rows = Array.prototype.slice.call(body.rows);
+          rows.sort(function (a, b) {
+            var x = key(a), y = key(b);
+            var order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+            return ascending ? order : -order;
+          });
+          rows.forEach(function (row) { body.appendChild(row); });
+        });
       });
     });
   }
 
   function start() {
     copyLinks();
+    shareButtons();
+    sortableTables();
     var boxes = document.querySelectorAll(".report-chart[data-vega]");
     if (!boxes.length) return;
     loadVega().then(function (vega) {
