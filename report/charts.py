@@ -151,7 +151,7 @@ def dumbbell(report: Report, spec: Mapping, table: Table) -> alt.TopLevelMixin:
     y, x, ends = spec["y"], spec["x"], spec["ends"]
     fields = [end["field"] for end in ends]
     data = _chart_data(table, [y["field"], *fields])
-    long = data.melt(id_vars=[c for c in data.columns if c not in fields], value_vars=fields, var_name="which", value_name="value")
+    long = data.melt(id_vars=[c for c in data.columns if c not in fields], value_vars=fields, var_name="which", value_name="measure")
     titles = {end["field"]: end.get("title", end["field"]) for end in ends}
     long["which"] = long["which"].map(titles)
     y_order = [str(v) for v in data[y["field"]]]
@@ -173,13 +173,13 @@ def dumbbell(report: Report, spec: Mapping, table: Table) -> alt.TopLevelMixin:
         .mark_point(filled=True, size=100, opacity=1)
         .encode(
             y=y_enc,
-            x=alt.X(field="value", type="quantitative", scale=scale, title=x.get("title")),
+            x=alt.X(field="measure", type="quantitative", scale=scale, title=x.get("title")),
             color=alt.Color(field="which", type="nominal", scale=alt.Scale(domain=order, range=[e.get("color", "#1f5a96") for e in ends]), legend=legend),
             shape=alt.Shape(field="which", type="nominal", scale=alt.Scale(domain=order, range=[e.get("shape", "circle") for e in ends]), legend=legend),
             tooltip=[
                 alt.Tooltip(field=field_ref(y["field"]), title="Run"),
                 alt.Tooltip(field="which", title="Reported in"),
-                alt.Tooltip(field="value", title="Accuracy (%)"),
+                alt.Tooltip(field="measure", title=x.get("title", "Value")),
                 alt.Tooltip(field="source", title="Source"),
             ],
         )

@@ -402,35 +402,38 @@ def _header_problems(data: _Csv, resource: Resource) -> list[Problem]:
 
 
 def _validation_problems(errors: list[Any], data: _Csv, resource: Resource, descriptor_name: str, rows: list[Row]) -> list[Problem]:
-    """Each error frictionless found, located, with non-finite and too large numbers added; one problem per cell."""
-    own = _value_problems(data, resource, rows)
-    taken = {(p.line, p.column) for p in own}
+    """Each error frictionless found, located, with the numbers pandas cannot hold added: one problem per cell, the clearest."""
     blank = {error.row_number for error in errors if error.type == "blank-row"}
-    problems = []
-    for error in errors:
-        row_number = getattr(error, "row_number", None)
-        if row_number in blank and error.type != "blank-row":
-            continue
-        problem = _problem(data, error, descriptor_name)
-        if (problem.line, problem.column) not in taken:
-            problems.append(problem)
-    return sorted(problems + own, key=lambda p: (p.line or 0, str(p.column or "")))
+    kept = [e for e in errors if getattr(e, "row_number", None) not in blank or e.type == "blank-row"]
+    by_cell: dict[tuple[int | None, object], Problem] = {}
+    for problem in _value_problems(data, resource, rows) + [_problem(data, e, resource, descriptor_name) for e in sorted(kept, key=_rank)]:
+        by_cell.setdefault((problem.line, problem.column) if problem.column else (problem.line, problem.message), problem)
+    order = {name: index for index, name in enumerate(resource.schema.field_names)}
+    return sorted(by_cell.values(), key=lambda p: (p.line or 0, order.get(str(p.column), -1)))
+
+
+def _rank(error: Any) -> int:
+    """Which error to keep when several concern one cell: a missing cell explains a required value that is missing."""
+    return 0 if error.type in ("missing-cell", "extra-cell") else 1
 
 
 def _value_problems(data: _Csv, resource: Resource, rows: list[Row]) -> list[Problem]:
-    """Numbers frictionless reads but pandas cannot hold: NaN and infinities, and integers past 64 bits."""
+    """Numbers frictionless reads but the report must not: NaN, infinities, digits joined by '_', integers past 64 bits."""
     problems = []
     numeric = [(index, field) for index, field in enumerate(resource.schema.fields) if field.type in ("number", "integer")]
     for row in rows:
         for index, field in numeric:
-            value = row[field.name]
-            if field.type == "number" and isinstance(value, float) and not math.isfinite(value):
-                expected = "a finite number (not NaN or infinity)"
-            elif field.type == "integer" and isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
+            value, cell = row[field.name], row.cells[index] if index < len(row.cells) else None
+            if value is None or not isinstance(cell, str):
+                continue
+            if isinstance(value, float) and not math.isfinite(value):
+                expected = "a finite number (not NaN, not infinity, not too large for a float)"
+            elif isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
                 expected = f"an integer between {INT64[0]:,} and {INT64[1]:,}"
+            elif "_" in cell and getattr(field, "group_char", "") != "_":
+                expected = "plain digits, with no '_' between them"
             else:
                 continue
-            cell = row.cells[index] if index < len(row.cells) else value
             problems.append(
                 Problem(
                     file=data.name,
@@ -439,7 +442,7 @@ def _value_problems(data: _Csv, resource: Resource, rows: list[Row]) -> list[Pro
                     column=field.name,
                     expected=expected,
                     found=_short(cell),
-                    fix="write the value as plain digits, or leave the cell empty if the field allows it",
+                    fix="write the value with plain digits, or leave the cell empty if the field allows it",
                 )
             )
     return problems
@@ -455,9 +458,10 @@ _MESSAGES = {
     "primary-key": "the row repeats the key of an earlier row",
     "blank-row": "the row is blank",
 }
+_CELL_FIX = "correct the cell, or change the column's type or constraints in the descriptor"
 
 
-def _problem(data: _Csv, error: Any, descriptor_name: str) -> Problem:
+def _problem(data: _Csv, error: Any, resource: Resource, descriptor_name: str) -> Problem:
     """A frictionless error as a located problem in the CSV (or in the descriptor, for metadata errors)."""
     details = error.to_descriptor()
     kind = details["type"]
@@ -465,41 +469,54 @@ def _problem(data: _Csv, error: Any, descriptor_name: str) -> Problem:
         return _label_problem(data, details)
     if "rowNumber" not in details and kind not in _SOURCE_ERRORS:
         return Problem(file=descriptor_name, message=details.get("message", kind), fix=_DESCRIPTOR_FIX)
-    cell = details.get("cell")
-    note = details.get("note", "")
-    expected, found = note or None, (_short(cell) if cell is not None else None)
-    fix = "correct the cell, or change the column's type or constraints in the descriptor"
-    if kind == "type-error":
-        expected, fix = _type_expectation(note)
-    elif kind == "missing-cell":
-        expected, found = f"{len(details.get('cells', [])) + 1} or more cells", f"{len(details.get('cells', []))} cells"
-        fix = "add the missing cells (an empty cell still needs its comma)"
-    elif kind == "extra-cell":
-        expected, found = "no cell past the last column", f"{_short(cell)} in cell {details.get('fieldNumber')}"
-        fix = "remove the extra cell, or quote a value that contains a comma"
-    elif kind == "primary-key":
-        expected, found = "each key once", note
-        fix = "remove or correct the repeated row"
-    elif kind == "blank-row":
-        expected, found, fix = "a row of cells", "a blank row", "remove the blank row"
+    name = details.get("fieldName") or None
+    field = resource.schema.get_field(name) if name and resource.schema.has_field(name) else None
+    expected, found, fix = _explain(kind, details, field, len(resource.schema.fields))
     return Problem(
         file=data.name,
         message=_MESSAGES.get(kind, details.get("message", kind)),
         line=data.line(details.get("rowNumber")),
-        column=details.get("fieldName") or None,
+        column=name,
         expected=expected,
         found=found,
         fix=fix,
     )
 
 
-def _type_expectation(note: str) -> tuple[str, str]:
-    """What a cell of a type looks like, and how to fix one that is not."""
-    type_name = note.removeprefix("type is ").strip('"').split("/")[0]
-    article = "an" if type_name[:1] in "aeiou" else "a"
-    if type_name in ("number", "integer"):
+def _explain(kind: str, details: dict[str, Any], field: Any, width: int) -> tuple[str | None, str | None, str]:
+    """What was expected of a row or cell, what was found and how to fix it."""
+    cell, note, count = details.get("cell"), details.get("note", ""), len(details.get("cells", []))
+    if kind == "type-error":
+        expected, fix = _type_expectation(field, note)
+        return expected, _short(cell), fix
+    if kind == "constraint-error" and note.startswith('constraint "required"'):
+        return "a value: the column is required", "an empty cell", "fill in the cell"
+    if kind == "missing-cell":
+        return f"{width} cells, one per column", f"{count} cell{'s' * (count != 1)}", "add the missing cells (an empty cell still needs its comma)"
+    if kind == "extra-cell":
         return (
-            f"{article} {type_name} (plain digits: no % sign, no thousands separator, '.' before decimals)",
+            f"{width} cells, one per column",
+            f"{_short(cell)} in cell {details.get('fieldNumber')}",
+            "remove the extra cell, or quote a value with a comma",
+        )
+    if kind == "primary-key":
+        return "each key once", note, "remove or correct the repeated row"
+    if kind == "blank-row":
+        return "a row of cells", "a blank row", "remove the blank row"
+    return note or None, (_short(cell) if cell is not None else None), _CELL_FIX
+
+
+def _type_expectation(field: Any, note: str) -> tuple[str, str]:
+    """What a cell of a field's type looks like, and how to fix one that is not."""
+    type_name = getattr(field, "type", None) or note.removeprefix("type is ").strip('"').split("/")[0]
+    article = "an" if type_name[:1] in "aeiou" else "a"
+    if type_name == "integer":
+        return "an integer (plain digits: no % sign, no thousands separator, no decimals)", "write the number with plain digits"
+    if type_name == "number":
+        decimal, group = getattr(field, "decimal_char", "."), getattr(field, "group_char", "")
+        written = f"{repr(group) if group else 'no'} thousands separator, {decimal!r} before decimals"
+        return (
+            f"a number (plain digits: no % sign, {written})",
             "write the number with plain digits, or declare the field's groupChar or decimalChar in the descriptor (e.g. groupChar: ',')",
         )
     return f"{article} {type_name}", "correct the cell, or change the column's type in the descriptor"

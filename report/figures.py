@@ -98,10 +98,7 @@ def social_card(title: str, subtitle: str, chart_svg: bytes, cache: RenderCache)
         for i, line in enumerate(title_lines)
     ]
     top = 120 + 56 * len(title_lines) + 24
-    texts += [
-        f'<text x="56" y="{top + 34 * i}" font-family="{FONT}" font-size="25" fill="#444">{escape(line)}</text>'
-        for i, line in enumerate(subtitle_lines)
-    ]
+    texts += [f'<text x="56" y="{top + 34 * i}" font-family="{FONT}" font-size="25" fill="#444">{escape(line)}</text>' for i, line in enumerate(subtitle_lines)]
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{CARD_WIDTH}" height="{CARD_HEIGHT}" '
         f'viewBox="0 0 {CARD_WIDTH} {CARD_HEIGHT}"><rect width="{CARD_WIDTH}" height="{CARD_HEIGHT}" fill="#ffffff"/>'

@@ -141,7 +141,10 @@ def dataset_table(name: str, dataset: Dataset, value: str | None, label: str | N
 
 
 def match_view(name: str, spec: Mapping, tables: dict[str, Table], spec_file: str) -> Table:
-    """Rows of some tables paired, by a key column, with the row of another table they repeat."""
+    """Rows of some tables paired, by a key column, with the row of another table they repeat.
+
+    Columns: ``run``, ``label`` (the key), ``reading``, ``value``, ``against`` and ``gap`` (value minus against).
+    """
     against_spec = _require(spec, "against", spec_file)
     against = _table(tables, _require(against_spec, "from", spec_file), spec_file, against_spec.line)
     records, sources, datasets = [], [], set(against.datasets)
@@ -164,30 +167,49 @@ def match_view(name: str, spec: Mapping, tables: dict[str, Table], spec_file: st
                     found=f"{len(matches)} rows",
                     fix=f"use the exact {against_spec['key']} of a row of {against.title}, or leave the cell empty",
                 )
-            other = against.frame.iloc[matches[0]]
-            figure, published = float(row[table.value]), float(other[against.value])
+            value, other = float(row[table.value]), float(against.frame.iloc[matches[0]][against.value])
             reading = str(part.get("reading", table.title))
             records.append(
-                {
-                    "run": f"{row[key]} ({reading})",
-                    "label": str(row[key]),
-                    "reading": reading,
-                    "figure": figure,
-                    "table": published,
-                    "gap": round(figure - published, 6),
-                }
+                {"run": f"{row[key]} ({reading})", "label": str(row[key]), "reading": reading, "value": value, "against": other, "gap": round(value - other, 6)}
             )
             sources.append(table.sources[position] + against.sources[matches[0]])
-    frame = pd.DataFrame.from_records(records, columns=["run", "label", "reading", "figure", "table", "gap"])
+    frame = pd.DataFrame.from_records(records, columns=["run", "label", "reading", "value", "against", "gap"])
     titles = {
         "run": "Run",
-        "label": "Data source",
-        "reading": "Figure reading from",
-        "figure": "Figure (%)",
-        "table": "Table (%)",
-        "gap": "Figure minus table (points)",
+        "label": "Key",
+        "reading": "Reading",
+        "value": "Value",
+        "against": "Against",
+        "gap": "Difference (points)",
+        **(spec.get("titles") or {}),
     }
     return Table(name, spec.get("title", name), frame, "gap", "run", tuple(sources), tuple(sorted(datasets)), "%", titles)
+
+
+def difference_view(name: str, spec: Mapping, tables: dict[str, Table], spec_file: str) -> Table:
+    """Each row's value minus that of a baseline row with the same ``by`` column, in points (column ``gain``)."""
+    table = _table(tables, _require(spec, "from", spec_file), spec_file, spec.line)
+    baseline, by = _require(spec, "baseline", spec_file), spec.get("by")
+    records, sources = [], []
+    for position, row in table.frame.iterrows():
+        where = {**baseline, **({by: row[by]} if by else {})}
+        matches = table.rows(where, spec_file, spec.line)
+        if len(matches) != 1:
+            raise ReportError.at(
+                spec_file, f"view {name!r}: the baseline must select one row", line=spec.line, expected="one row", found=f"{len(matches)} rows for {where}"
+            )
+        if matches[0] == position and not spec.get("keep_baseline", False):
+            continue
+        base = table.frame.iloc[matches[0]]
+        records.append({**row.to_dict(), "gain": round(float(row[table.value]) - float(base[table.value]), 6)})
+        sources.append(table.sources[position] + table.sources[matches[0]])
+    columns = [*table.frame.columns, "gain"]
+    frame = pd.DataFrame.from_records(records, columns=columns).astype({c: table.frame[c].dtype for c in table.frame.columns})
+    titles = {**table.titles, "gain": "Gain (points)", **(spec.get("titles") or {})}
+    return Table(name, spec.get("title", name), frame, "gain", table.label, tuple(sources), table.datasets, "points", titles)
+
+
+VIEWS = {"match": match_view, "difference": difference_view}
 
 
 def _table(tables: dict[str, Table], name: str, spec_file: str, line: int | None) -> Table:
@@ -226,7 +248,12 @@ def load_report(path: Path, datasets: dict[str, Dataset], root: Path) -> Report:
                 spec_file, error.problems[0].message, line=entry.line, expected=error.problems[0].expected, found=error.problems[0].found
             ) from None
     for name, entry in (spec.get("views") or {}).items():
-        tables[name] = match_view(name, entry, tables, spec_file)
+        kinds = [kind for kind in VIEWS if kind in entry]
+        if len(kinds) != 1:
+            raise ReportError.at(
+                spec_file, f"view {name!r} must have one kind", line=entry.line, expected=" or ".join(VIEWS), found=", ".join(entry) or "nothing"
+            )
+        tables[name] = VIEWS[kinds[0]](name, entry if kinds[0] == "match" else entry[kinds[0]], tables, spec_file)
     template = path.with_suffix(".md.j2")
     if not template.is_file():
         raise ReportError.at(spec_file, "the report has no page template", expected=str(template.relative_to(root)), found="no such file")

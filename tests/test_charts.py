@@ -69,7 +69,7 @@ def test_description_lists_every_value(charts: dict[str, Chart]) -> None:
 
 def test_comparison_pairs_figure_readings_with_table_rows(charts: dict[str, Chart]) -> None:
     data = charts["figure-vs-table"].data
-    pairs = {(row.run, row.figure, row.table) for row in data.itertuples()}
+    pairs = {(row.run, row.value, row.against) for row in data.itertuples()}
     assert ("Qwen2.5-Math-PRM-72B (Figure 6 right)", 79.1, 77.0) in pairs
     assert ("Human-curated (s1k) (Figure 6 left)", 77.8, 78.8) in pairs
     assert len(pairs) == 6
