@@ -143,7 +143,10 @@ def dots(report: Report, spec: Mapping, table: Table) -> alt.TopLevelMixin:
             tooltip=_tooltip(table, [y["field"], series["field"], x["field"]]),
         )
     )
-    return alt.layer(rule, marks).properties(width=WIDTH + 40, height=max(160, 30 * len(y_order)), title=spec.get("title", ""))
+    layers = [rule, marks]
+    if spec.get("zero_rule"):
+        layers.insert(0, alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="#555", strokeWidth=1.2).encode(x=alt.X("zero:Q")))
+    return alt.layer(*layers).properties(width=WIDTH + 40, height=max(160, 30 * len(y_order)), title=spec.get("title", ""))
 
 
 def dumbbell(report: Report, spec: Mapping, table: Table) -> alt.TopLevelMixin:

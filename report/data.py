@@ -153,7 +153,8 @@ def load_package(data_dir: Path, root: Path | None = None) -> dict[str, Dataset]
     package = _package(descriptor, descriptor_path, shown)
     datasets: dict[str, Dataset] = {}
     for spec, resource in zip(descriptor["resources"], package.resources, strict=True):
-        loaded = _load(spec, resource, _shown(data_dir / spec["path"], root), shown)
+        path = data_dir / spec["path"]
+        loaded = _load(spec, resource, path.read_bytes(), _shown(path, root), shown)
         if isinstance(loaded, Dataset):
             datasets[loaded.name] = loaded
         else:
@@ -256,11 +257,10 @@ def _reasons(error: Any) -> str:
     return "; ".join([reason.message for reason in error.reasons] or [error.error.message])
 
 
-def _load(spec: dict[str, Any], resource: Resource, csv_name: str, descriptor_name: str) -> Dataset | list[Problem]:
+def _load(spec: dict[str, Any], resource: Resource, raw: bytes, csv_name: str, descriptor_name: str) -> Dataset | list[Problem]:
     """One CSV validated and typed, or every problem it has."""
     from frictionless.formats import CsvControl
 
-    raw = Path(resource.normpath or "").read_bytes()
     dialect = CsvControl.from_dialect(resource.dialect).to_python()
     text, problems = _decode(raw, str(resource.encoding), csv_name, dialect, resource.schema.field_names)
     if problems:
@@ -300,7 +300,7 @@ def _decode(raw: bytes, encoding: str, csv_name: str, dialect: Any, names: list[
         codec = codecs.lookup(encoding).name
     except LookupError:
         return "", [Problem(file=csv_name, message=f"unknown encoding {encoding!r}", expected="utf-8", found=encoding, fix="declare encoding: utf-8")]
-    codec = "utf-8-sig" if codec == "utf-8" else codec
+    codec, label = ("utf-8-sig", "UTF-8") if codec == "utf-8" else (codec, encoding)
     try:
         return raw.decode(codec), []
     except UnicodeDecodeError:
@@ -310,21 +310,27 @@ def _decode(raw: bytes, encoding: str, csv_name: str, dialect: Any, names: list[
         try:
             line.decode(codec)
         except UnicodeDecodeError as error:
-            before = next(csv.reader([line[: error.start].decode(codec, "replace")], dialect), [""])
-            cells = next(csv.reader([line.decode(codec, "backslashreplace")], dialect), [])
-            index = max(len(before) - 1, 0)
+            before = _parse(line[: error.start].decode(codec, "replace"), dialect) or [[]]
+            records, index = _parse(line.decode(codec, "backslashreplace"), dialect), max(len(before[-1]) - 1, 0)
+            record = records[len(before) - 1] if len(before) <= len(records) else []
+            cell = record[index] if index < len(record) else line.decode(codec, "backslashreplace")
             problems.append(
                 Problem(
                     file=csv_name,
-                    message=f"the file is not {encoding} text",
+                    message=f"the file is not {label} text",
                     line=number,
                     column=names[index] if index < len(names) else index + 1,
-                    expected=f"{encoding} text",
-                    found=f"the byte 0x{line[error.start]:02X} in {cells[index] if index < len(cells) else line!r}",
-                    fix=f"save the file as {'UTF-8' if codec == 'utf-8-sig' else encoding} (in a spreadsheet: Save As, CSV UTF-8), then check the text there",
+                    expected=f"{label} text",
+                    found=f'the byte 0x{line[error.start]:02X} in "{cell[:SHOWN_CHARS]}"',
+                    fix=f"save the file as {label} (in a spreadsheet: Save As, then CSV {label}), then check the text on that line",
                 )
             )
     return "", problems
+
+
+def _parse(text: str, dialect: Any) -> list[list[str]]:
+    """The records of a piece of CSV text."""
+    return list(csv.reader(io.StringIO(text, newline=""), dialect))
 
 
 def _records(text: str, raw: bytes, csv_name: str, dialect: Any) -> _Csv | Problem:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from report.build import Project
 from report.claims import evaluate, evaluate_all
 from report.data import Dataset, load_package
 from report.errors import ReportError
@@ -22,13 +23,13 @@ def datasets() -> dict[str, Dataset]:
     return load_package(ROOT / "data", ROOT)
 
 
-def report_with(datasets: dict[str, Dataset], name: str = "", row: int = 0, column: str = "", value: float = 0.0) -> Report:
-    """The shipped report over the shipped data, with one cell changed when ``name`` is given."""
+def report_with(datasets: dict[str, Dataset], name: str = "", row: int = 0, column: str = "", value: float = 0.0, spec: Path = SPEC) -> Report:
+    """A shipped report over the shipped data, with one cell changed when ``name`` is given."""
     if name:
         frame = datasets[name].frame.copy()
         frame.loc[row, column] = value
         datasets = {**datasets, name: dataclasses.replace(datasets[name], frame=frame)}
-    return load_report(SPEC, datasets, ROOT)
+    return load_report(spec, datasets, ROOT)
 
 
 def test_shipped_report_has_every_assertion_holding(datasets: dict[str, Dataset]) -> None:
@@ -64,10 +65,10 @@ def test_numbers_carry_their_source_on_the_page(datasets: dict[str, Dataset]) ->
     assert claim.numbers()["a"].sources[0].line == 3
 
 
-def _breaking_changes(datasets: dict[str, Dataset]) -> list[tuple[str, str, int, int, str, float]]:
+def _breaking_changes(datasets: dict[str, Dataset], spec_path: Path) -> list[tuple[str, str, int, int, str, float]]:
     """For each assertion, a one-cell change to one of the values it reads that makes it false."""
     changes = []
-    for claim in evaluate_all(report_with(datasets)).values():
+    for claim in evaluate_all(report_with(datasets, spec=spec_path)).values():
         if claim.kind != "assertion":
             continue
         found = None
@@ -77,7 +78,7 @@ def _breaking_changes(datasets: dict[str, Dataset]) -> list[tuple[str, str, int,
                 row = dataset.lines.index(source.line)
                 column = next(f.name for f in dataset.fields if f.unit == "%")
                 for value in (0.0, 100.0):
-                    mutated = report_with(datasets, source.dataset, row, column, value)
+                    mutated = report_with(datasets, source.dataset, row, column, value, spec=spec_path)
                     spec = next(s for s in mutated.claims if s["id"] == claim.id)
                     if not evaluate(mutated, spec).holds:
                         found = (claim.id, source.dataset, row, source.line, column, value)
@@ -91,16 +92,17 @@ def _breaking_changes(datasets: dict[str, Dataset]) -> list[tuple[str, str, int,
     return changes
 
 
-def test_every_assertion_fails_the_build_when_one_cell_breaks_it(datasets: dict[str, Dataset]) -> None:
-    changes = _breaking_changes(datasets)
-    assert len(changes) >= 6
+@pytest.mark.parametrize("spec_path", Project(ROOT).report_specs(), ids=lambda p: p.stem)
+def test_every_assertion_fails_the_build_when_one_cell_breaks_it(datasets: dict[str, Dataset], spec_path: Path) -> None:
+    changes = _breaking_changes(datasets, spec_path)
+    assert len(changes) >= 4
     for claim_id, dataset_name, row, line, column, value in changes:
         with pytest.raises(ReportError) as caught:
-            evaluate_all(report_with(datasets, dataset_name, row, column, value))
+            evaluate_all(report_with(datasets, dataset_name, row, column, value, spec=spec_path))
         message = str(caught.value)
         assert f"assertion {claim_id!r} is not supported by the data" in message
         assert f"{datasets[dataset_name].path} line {line}" in message
-        assert "templates/reports/figure6.yaml:" in message
+        assert f"templates/reports/{spec_path.name}:" in message
         assert "fix:" in message
 
 

@@ -13,7 +13,7 @@ from report.figures import RenderCache
 from tests.conftest import ROOT, replace_in
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
-PAGES = {"index.md": "index.md", "figure6/index.md": "figure6.md", "data.md": "data.md"}
+PAGES = {"index.md": "index.md", "figure6/index.md": "figure6.md", "table2/index.md": "table2.md", "data.md": "data.md"}
 
 
 @pytest.fixture(scope="module")
