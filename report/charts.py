@@ -219,33 +219,36 @@ def _chart_data(table: Table, columns: list[str]) -> pd.DataFrame:
     return data
 
 
+def _amount(value: float, unit: str) -> str:
+    return f"{value:.1f}%" if unit == "%" else f"{value:+.1f} {unit}" if unit == "points" else f"{value:.1f} {unit}".rstrip()
+
+
+def _point(row: pd.Series, spec: Mapping, value_field: str, category: str, unit: str) -> str:
+    """One mark in words: 'ReasonFlux-PRM-7B 83.7% at 7B' for points, 'Random -16.6 points' for dots."""
+    amount = _amount(row[value_field], unit)
+    if spec["kind"] == "dots":
+        return f"{row[category]} {amount}"
+    label = f"{row[spec['labels']]} " if spec.get("labels") else ""
+    return f"{label}{amount} at {_count(row[category])}"
+
+
 def describe(spec: Mapping, table: Table) -> str:
     """The chart in words, from its data: every point it draws, for readers who cannot see it."""
-    kind = spec["kind"]
-    title = spec.get("title", "")
+    kind, title, unit = spec["kind"], spec.get("title", ""), table.unit
     if kind == "dumbbell":
-        ends = spec["ends"]
         parts = [
-            f"{row[spec['y']['field']]}: " + ", ".join(f"{end.get('title', end['field'])} {row[end['field']]:.1f}%" for end in ends)
+            f"{row[spec['y']['field']]}: " + ", ".join(f"{end.get('title', end['field'])} {_amount(row[end['field']], '%')}" for end in spec["ends"])
             for _, row in table.frame.iterrows()
         ]
         return f"{title}. " + "; ".join(parts) + "."
-    x, y, series = spec["x"], spec.get("y"), spec["series"]
-    value_field = y["field"] if kind == "points" else x["field"]
-    category = x["field"] if kind == "points" else y["field"]
-    frame = table.frame
-    if kind == "points" and x.get("sort_by"):
-        frame = frame.sort_values(x["sort_by"])
+    x, y, series = spec["x"], spec["y"], spec["series"]
+    value_field, category = (y["field"], x["field"]) if kind == "points" else (x["field"], y["field"])
+    frame = table.frame.sort_values(x["sort_by"]) if kind == "points" and x.get("sort_by") else table.frame
     groups = []
     for name in series.get("order") or pd.unique(frame[series["field"]]):
         rows = frame[frame[series["field"]].astype(str) == str(name)]
-        if rows.empty:
-            continue
-        points_text = ", ".join(f"{row[value_field]:.1f}% at {_count(row[category])}" for _, row in rows.iterrows())
-        label = spec.get("labels")
-        if label and kind == "points":
-            points_text = ", ".join(f"{row[label]} {row[value_field]:.1f}% at {_count(row[category])}" for _, row in rows.iterrows())
-        groups.append(f"{name}: {points_text}")
+        if not rows.empty:
+            groups.append(f"{name}: " + ", ".join(_point(row, spec, value_field, category, unit) for _, row in rows.iterrows()))
     return f"{title}. " + "; ".join(groups) + "."
 
 
