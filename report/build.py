@@ -106,10 +106,12 @@ def generate(project: Project, cache: RenderCache | None = None, render_charts: 
             meta = {"social_image": f"{report.slug}/social.png", "social_alt": main_chart.description}
         out.pages[f"{report.slug}/index.md"] = _with_header(page, f"templates/reports/{report.template}", meta)
         out.files.update({f"{report.slug}/{FIGURES}/{name}": content for name, content in files.items()})
-        out.nav.append({report.nav_title: f"{report.slug}/index.md"})
+        if report.listed:
+            out.nav.append({report.nav_title: f"{report.slug}/index.md"})
         out.reports.append(rendered)
     out.renders = cache.renders
-    home = render_template(env, "index.md.j2", {"reports": out.reports, "restate": lambda r, claim_id: restate_span(r.claims[claim_id], f"{r.report.slug}/")})
+    listed = [r for r in out.reports if r.report.listed]
+    home = render_template(env, "index.md.j2", {"reports": listed, "restate": lambda r, claim_id: restate_span(r.claims[claim_id], f"{r.report.slug}/")})
     out.pages["index.md"] = _with_header(home, "templates/index.md.j2")
     out.pages["data.md"] = _with_header(render_data_page(env, datasets, descriptor), "templates/data.md.j2")
     for dataset in datasets.values():
@@ -117,7 +119,8 @@ def generate(project: Project, cache: RenderCache | None = None, render_charts: 
     document = claims_document([(r.report, r.claims) for r in out.reports])
     out.files["claims.json"] = dumps(document).encode()
     out.pages["changes.md"] = _with_header(_changes_page(env, project, document, baseline), "templates/changes.md.j2")
-    out.nav = [{"Home": "index.md"}, *out.nav, {"Data": "data.md"}, {"What changed": "changes.md"}]
+    guides = [{r.report.nav_title: f"{r.report.slug}/index.md"} for r in out.reports if not r.report.listed]
+    out.nav = [{"Home": "index.md"}, *out.nav, {"Data": "data.md"}, {"What changed": "changes.md"}, *guides]
     return out
 
 

@@ -81,7 +81,9 @@ def points(report: Report, spec: Mapping, table: Table) -> alt.TopLevelMixin:
     sort = _x_sort(table, x)
     x_label = alt.Axis(labelAngle=0, labelExpr=_format_expr(x.get("format")), titlePadding=8)
     x_enc = alt.X(field=field_ref(x["field"]), type=x.get("type", "ordinal"), sort=sort, title=x.get("title"), axis=x_label, scale=alt.Scale(paddingOuter=0.4))
-    y_enc = alt.Y(field=field_ref(y["field"]), type="quantitative", title=y.get("title"), scale=alt.Scale(domain=y.get("domain"), zero=False, nice=False))
+    y_enc = alt.Y(
+        field=field_ref(y["field"]), type="quantitative", title=y.get("title"), scale=alt.Scale(domain=y.get("domain", alt.Undefined), zero=False, nice=False)
+    )
     legend = alt.Legend(title=None, symbolSize=110, values=order)
     base = alt.Chart(data)
     layers = []
@@ -137,7 +139,7 @@ def dots(report: Report, spec: Mapping, table: Table) -> alt.TopLevelMixin:
         .mark_point(filled=True, size=90, opacity=0.95)
         .encode(
             y=y_enc,
-            x=alt.X(field=field_ref(x["field"]), type="quantitative", title=x.get("title"), scale=alt.Scale(domain=x.get("domain"), nice=False)),
+            x=alt.X(field=field_ref(x["field"]), type="quantitative", title=x.get("title"), scale=alt.Scale(domain=x.get("domain", alt.Undefined), nice=False)),
             color=alt.Color(field=field_ref(series["field"]), type="nominal", scale=color, legend=legend),
             shape=alt.Shape(field=field_ref(series["field"]), type="nominal", scale=shape, legend=legend),
             tooltip=_tooltip(table, [y["field"], series["field"], x["field"]]),
@@ -159,7 +161,7 @@ def dumbbell(report: Report, spec: Mapping, table: Table) -> alt.TopLevelMixin:
     long["which"] = long["which"].map(titles)
     y_order = [str(v) for v in data[y["field"]]]
     y_enc = alt.Y(field=field_ref(y["field"]), type="nominal", sort=y_order, title=None, axis=alt.Axis(labelLimit=300))
-    scale = alt.Scale(domain=x.get("domain"), nice=False, zero=False)
+    scale = alt.Scale(domain=x.get("domain", alt.Undefined), nice=False, zero=False)
     rule = (
         alt.Chart(data)
         .mark_rule(color="#b5b5b5", strokeWidth=2)
@@ -224,7 +226,7 @@ def _amount(value: float, unit: str) -> str:
 
 
 def _point(row: pd.Series, spec: Mapping, value_field: str, category: str, unit: str) -> str:
-    """One mark in words: 'ReasonFlux-PRM-7B 83.7% at 7B' for points, 'Random -16.6 points' for dots."""
+    """One mark in words: 'Oslo 12.5% at 2023' for points, 'Oslo -1.5 points' for dots."""
     amount = _amount(row[value_field], unit)
     if spec["kind"] == "dots":
         return f"{row[category]} {amount}"

@@ -243,7 +243,8 @@ def evaluate(report: Report, spec: Mapping) -> Claim:
         raise checks.error("unknown check", expected=", ".join(CHECKS), found=repr(name))
     holds, values = CHECKS[name](checks)
     text = checks.need("text")
-    context = {**values, "holds": holds, "where": dict(spec.get("where") or {})}
+    limits = {key: spec[key] for key in ("at_least", "at_most", "tolerance") if key in spec}
+    context = {**values, **limits, "holds": holds, "where": dict(spec.get("where") or {})}
     return Claim(
         id=claim_id,
         kind=kind,

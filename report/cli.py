@@ -60,6 +60,18 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new(args: argparse.Namespace) -> int:
+    from report.scaffold import new_report
+
+    root = Path(args.root)
+    written = new_report(root, args.slug, Path(args.csv))
+    print(f"Created the report {args.slug!r}:")
+    for path in written:
+        print(f"  {path.relative_to(root) if path.is_relative_to(root) else path}")
+    print("Replace each TO CONFIRM, then run `make site` (or `python build_report.py check`).")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from mkdocs.commands.serve import serve
 
@@ -82,6 +94,10 @@ def parser() -> argparse.ArgumentParser:
     diff.add_argument("files", nargs="*", help="two claims.json files, old then new")
     diff.add_argument("--against", metavar="REF", help="compare the working tree with this git version (default: the previous data version)")
     diff.set_defaults(run=_diff)
+    new = commands.add_parser("new", help="scaffold a report from a CSV: data, description, spec and page")
+    new.add_argument("slug", help="the report's name in URLs, e.g. team-results")
+    new.add_argument("--csv", required=True, help="the CSV to start from (copied into data/)")
+    new.set_defaults(run=_new)
     serve = commands.add_parser("serve", help="preview the site, rebuilt when a CSV, spec or template changes")
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: 127.0.0.1:8000)")
     serve.set_defaults(run=_serve)
@@ -94,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except ReportError as error:
-        print(f"error: the report was not built. {error}", file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

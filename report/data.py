@@ -112,27 +112,28 @@ def find_descriptor(data_dir: Path) -> Path:
     )
 
 
-def read_descriptor(path: Path) -> dict[str, Any]:
-    """The descriptor as a dict, with a located error for bad YAML or JSON."""
+def read_descriptor(path: Path, shown: str | None = None) -> dict[str, Any]:
+    """The descriptor as a dict, with a located error (in the file as ``shown``) for bad YAML or JSON."""
+    where = shown or str(path)
     try:
         descriptor = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         raise ReportError.at(
-            path,
+            where,
             f"the descriptor is not valid YAML: {error.problem}",
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
             fix="correct the YAML syntax at that place",
         ) from None
     except UnicodeDecodeError as error:
-        raise ReportError.at(path, "the descriptor is not UTF-8 text", found=f"byte 0x{error.object[error.start]:02X}", fix="save the file as UTF-8") from None
+        raise ReportError.at(where, "the descriptor is not UTF-8 text", found=f"byte 0x{error.object[error.start]:02X}", fix="save the file as UTF-8") from None
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
-        raise ReportError.at(path, "the descriptor has no list of resources", expected="resources: [...]")
+        raise ReportError.at(where, "the descriptor has no list of resources", expected="resources: [...]")
     for index, resource in enumerate(descriptor["resources"]):
         if not isinstance(resource, dict) or not isinstance(resource.get("name"), str) or not isinstance(resource.get("path"), str):
             raise ReportError.at(
-                path,
+                where,
                 "a resource must be a mapping with a name and a path",
                 line=_resource_line(path, index),
                 expected="name: <dataset>, path: <file>.csv",
@@ -145,8 +146,8 @@ def load_package(data_dir: Path, root: Path | None = None) -> dict[str, Dataset]
     """Validate every CSV of the data package and return the datasets by name."""
     root = root or data_dir.parent
     descriptor_path = find_descriptor(data_dir)
-    descriptor = read_descriptor(descriptor_path)
     shown = _shown(descriptor_path, root)
+    descriptor = read_descriptor(descriptor_path, shown)
     problems = _file_problems(descriptor, data_dir, shown, root)
     if problems:
         raise ReportError(problems)

@@ -12,10 +12,11 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+import yaml
 from markupsafe import Markup
 
 from report.charts import Chart
-from report.claims import Claim, count
+from report.claims import Claim, count, evaluate, failure
 from report.data import Dataset
 from report.errors import ReportError
 from report.spec import Report, Table
@@ -118,83 +119,100 @@ def restate_span(claim: Claim, page: str = "") -> Markup:
     )
 
 
-def _lookup(template: str, what: str, names: dict[str, Any], name: str) -> Any:
-    """``names[name]``, or a located error listing the names a template may use."""
-    if name not in names:
-        raise ReportError.at(
-            f"templates/reports/{template}", f"{what} {name!r} does not exist", expected=", ".join(names), found=name, fix="use one of the expected names"
-        )
-    return names[name]
+class Helpers:
+    """Functions a report template calls: claim(), restate(), figure(), value(), cell(), listing() …"""
 
+    NAMES = ("claim", "restate", "figure", "value", "cell", "listing", "precision", "data_table", "source", "failing")
 
-def helpers(rendered: RenderedReport, template: str) -> dict[str, Callable[..., Any]]:
-    """Functions a report template calls: claim(), restate(), figure(), value(), cell(), data_table()."""
-    report, used = rendered.report, set()
-    shown = f"templates/reports/{template}"
+    def __init__(self, rendered: RenderedReport) -> None:
+        self.rendered = rendered
+        self.report = rendered.report
+        self.shown = f"templates/reports/{rendered.report.template}"
+        self.used: set[str] = set()
 
-    def claim(claim_id: str) -> Markup:
-        found = _lookup(template, "claim", rendered.claims, claim_id)
-        used.add(claim_id)
-        return claim_span(found)
+    def context(self) -> dict[str, Callable[..., Any]]:
+        """The helpers by the names templates call them."""
+        return {name: getattr(self, name) for name in self.NAMES}
 
-    def restate(claim_id: str) -> Markup:
-        return restate_span(_lookup(template, "claim", rendered.claims, claim_id))
+    def _lookup(self, what: str, names: dict[str, Any], name: str) -> Any:
+        if name not in names:
+            raise ReportError.at(self.shown, f"{what} {name!r} does not exist", expected=", ".join(names), found=name, fix="use one of the expected names")
+        return names[name]
 
-    def figure(chart_id: str, caption: str = "") -> Markup:
-        return figure_block(_lookup(template, "chart", rendered.charts, chart_id), rendered.files, caption)
-
-    def _row(name: str, where: dict[str, Any]) -> tuple[Table, int]:
-        table = _lookup(template, "table", report.tables, name)
-        rows = table.rows(where, shown, None)
+    def _row(self, name: str, where: dict[str, Any]) -> tuple[Table, int]:
+        table = self._lookup("table", self.report.tables, name)
+        rows = table.rows(where, self.shown, None)
         if len(rows) != 1:
-            raise ReportError.at(shown, f"{name} has {len(rows)} rows where {where}", expected="exactly one row", found=f"{len(rows)} rows")
+            raise ReportError.at(self.shown, f"{name} has {len(rows)} rows where {where}", expected="exactly one row", found=f"{len(rows)} rows")
         return table, rows[0]
 
-    def value(name: str, column: str | None = None, **where: Any) -> Number:
-        table, row = _row(name, where)
+    def claim(self, claim_id: str) -> Markup:
+        """The claim's sentence with its anchor and link; each claim must appear once."""
+        found = self._lookup("claim", self.rendered.claims, claim_id)
+        self.used.add(claim_id)
+        return claim_span(found)
+
+    def restate(self, claim_id: str) -> Markup:
+        """The claim said again, linked to where it is made."""
+        return restate_span(self._lookup("claim", self.rendered.claims, claim_id))
+
+    def figure(self, chart_id: str, caption: str = "") -> Markup:
+        """The chart with its caption, downloads and data table."""
+        return figure_block(self._lookup("chart", self.rendered.charts, chart_id), self.rendered.files, caption)
+
+    def value(self, name: str, column: str | None = None, **where: Any) -> Number:
+        """One value of a table, with its source."""
+        table, row = self._row(name, where)
         record = table.frame.iloc[row]
         label = str(record[table.label]) if table.label else ""
         return Number(float(record[column or table.value]), label, table.sources[row], unit=table.unit)
 
-    def cell(name: str, column: str, **where: Any) -> Any:
-        table, row = _row(name, where)
+    def cell(self, name: str, column: str, **where: Any) -> Any:
+        """One cell of a table, as it is."""
+        table, row = self._row(name, where)
         return table.frame.iloc[row][column]
 
-    def listing(name: str, column: str, sort_by: str | None = None) -> str:
-        table = _lookup(template, "table", report.tables, name)
+    def listing(self, name: str, column: str, sort_by: str | None = None) -> str:
+        """The distinct values of a column, joined by commas."""
+        table = self._lookup("table", self.report.tables, name)
         frame = table.frame.sort_values(sort_by) if sort_by else table.frame
         return ", ".join(str(v) for v in dict.fromkeys(frame[column].astype(str)))
 
-    def precision(name: str) -> str:
-        sources = _lookup(template, "table", report.tables, name).sources
+    def precision(self, name: str) -> str:
+        """How far a table's readings may be off, e.g. '±0.3 points'."""
+        sources = self._lookup("table", self.report.tables, name).sources
         return f"±{sources[0][0].precision:g} points" if sources else ""
 
-    def data_table(name: str) -> Markup:
-        table = _lookup(template, "table", report.tables, name)
+    def data_table(self, name: str) -> Markup:
+        """A table as Markdown."""
+        table = self._lookup("table", self.report.tables, name)
         return Markup(markdown_table(table.frame, table.titles))
 
-    return {
-        "claim": claim,
-        "restate": restate,
-        "figure": figure,
-        "value": value,
-        "cell": cell,
-        "listing": listing,
-        "precision": precision,
-        "data_table": data_table,
-        "_used": lambda: used,
-    }
+    def source(self, kind: str, item_id: str) -> Markup:
+        """The YAML of a claim, chart or error example of the spec, as a code block (for guides)."""
+        kinds = {"claim": self.report.claims, "chart": self.report.charts, "error_example": self.report.raw.get("error_examples") or ()}
+        entry = self._lookup(kind, {str(i.get("id")): i for i in kinds.get(kind, ())}, item_id)
+        text = yaml.safe_dump([json.loads(json.dumps(entry))], sort_keys=False, allow_unicode=True, width=100)
+        return Markup("```yaml\n" + text.replace("```", "` ` `") + "```")
+
+    def failing(self, claim_id: str) -> Markup:
+        """The error an assertion of the spec's ``error_examples`` gives, as the build prints it (for guides)."""
+        examples = {str(e.get("id")): e for e in self.report.raw.get("error_examples") or []}
+        claim = evaluate(self.report, self._lookup("error example", examples, claim_id))
+        if claim.holds:
+            raise ReportError.at(self.report.spec_file, f"the error example {claim_id!r} holds", expected="an assertion the data rejects", found="it holds")
+        return Markup("```text\n" + str(ReportError([failure(self.report, claim)])) + "\n```")
 
 
 def render_report_page(env: jinja2.Environment, rendered: RenderedReport) -> str:
     """The report's Markdown page; every claim of the spec must appear on it."""
     report = rendered.report
-    context = helpers(rendered, report.template)
+    helpers = Helpers(rendered)
     if report.headline and report.headline not in rendered.claims:
         raise ReportError.at(report.spec_file, f"headline names no claim: {report.headline!r}", expected=", ".join(rendered.claims), found=report.headline)
     headline = rendered.claims[report.headline].text if report.headline else report.summary
-    text = render_template(env, f"reports/{report.template}", {"report": report, "cite": report.cite, "headline": headline, **context})
-    missing = [c for c in rendered.claims if c not in context["_used"]()]
+    text = render_template(env, f"reports/{report.template}", {"report": report, "cite": report.cite, "headline": headline, **helpers.context()})
+    missing = [c for c in rendered.claims if c not in helpers.used]
     if missing:
         raise ReportError.at(
             f"templates/reports/{report.template}",

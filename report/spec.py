@@ -120,6 +120,7 @@ class Report:
     claims: tuple[Mapping, ...]
     spec_file: str
     template: str
+    listed: bool = True
     raw: Mapping = field(repr=False, default_factory=Mapping)
 
 
@@ -270,5 +271,6 @@ def load_report(path: Path, datasets: dict[str, Dataset], root: Path) -> Report:
         claims=tuple(spec.get("claims") or ()),
         spec_file=spec_file,
         template=template.name,
+        listed=bool(spec.get("listed", True)),
         raw=spec,
     )

@@ -92,4 +92,4 @@ def test_render_writes_every_format_and_caches_by_spec(charts: dict[str, Chart],
 
 
 def test_project_finds_the_shipped_report() -> None:
-    assert [p.name for p in Project(ROOT).report_specs()] == ["figure6.yaml", "table2.yaml"]
+    assert [p.name for p in Project(ROOT).report_specs()] == ["figure6.yaml", "guide.yaml", "table2.yaml"]

@@ -95,7 +95,7 @@ def _breaking_changes(datasets: dict[str, Dataset], spec_path: Path) -> list[tup
 @pytest.mark.parametrize("spec_path", Project(ROOT).report_specs(), ids=lambda p: p.stem)
 def test_every_assertion_fails_the_build_when_one_cell_breaks_it(datasets: dict[str, Dataset], spec_path: Path) -> None:
     changes = _breaking_changes(datasets, spec_path)
-    assert len(changes) >= 4
+    assert changes  # every report declares assertions
     for claim_id, dataset_name, row, line, column, value in changes:
         with pytest.raises(ReportError) as caught:
             evaluate_all(report_with(datasets, dataset_name, row, column, value, spec=spec_path))
