@@ -32,11 +32,12 @@ class Chart:
     datasets: tuple[str, ...]
     width: int
     height: int
+    spec_file: str = ""
 
 
 def field_ref(name: str) -> str:
-    """A column name as a Vega-Lite field: dots and brackets escaped so they are not paths."""
-    return name.replace("\\", "\\\\").replace(".", "\\.").replace("[", "\\[").replace("]", "\\]")
+    """A column name as a Vega-Lite field: dots, brackets, quotes and backslashes escaped so they are not paths."""
+    return "".join("\\" + char if char in "\\.[]\"'" else char for char in name)
 
 
 def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
@@ -65,12 +66,18 @@ def _x_sort(table: Table, x: Mapping) -> list[str] | None:
 
 
 def _tooltip(table: Table, fields: list[str]) -> list[alt.Tooltip]:
-    tips = [alt.Tooltip(field=field_ref(f), title=_title(table, f)) for f in fields if f in table.frame.columns]
-    return [*tips, alt.Tooltip(field="source", title="Source")]
-
-
-def _title(table: Table, column: str) -> str:
-    return column.replace("_", " ")
+    """Tooltip rows: the columns' titles, numbers formatted as on the page (one decimal, thousands separated)."""
+    tips = []
+    for name in dict.fromkeys(f for f in fields if f in table.frame.columns):
+        column = table.frame[name]
+        title = table.titles.get(name, name.replace("_", " "))
+        if pd.api.types.is_float_dtype(column):
+            tips.append(alt.Tooltip(field=field_ref(name), type="quantitative", title=title, format=",.1f"))
+        elif pd.api.types.is_integer_dtype(column):
+            tips.append(alt.Tooltip(field=field_ref(name), type="quantitative", title=title, format=",d"))
+        else:
+            tips.append(alt.Tooltip(field=field_ref(name), type="nominal", title=title))
+    return [*tips, alt.Tooltip(field="source", type="nominal", title="Source")]
 
 
 def points(report: Report, spec: Mapping, table: Table) -> alt.TopLevelMixin:
@@ -107,13 +114,17 @@ def points(report: Report, spec: Mapping, table: Table) -> alt.TopLevelMixin:
         base.mark_point(filled=True, size=150, opacity=1).encode(
             x=x_enc,
             y=y_enc,
-            color=alt.Color(field=field_ref(series["field"]), type="nominal", scale=color, legend=legend),
-            shape=alt.Shape(field=field_ref(series["field"]), type="nominal", scale=shape, legend=legend),
+            color=alt.Color(field=field_ref(series["field"]), type="nominal", scale=color, legend=legend, title=series["field"]),
+            shape=alt.Shape(field=field_ref(series["field"]), type="nominal", scale=shape, legend=legend, title=series["field"]),
             tooltip=tooltip,
         )
     )
     if spec.get("labels"):
-        layers.append(base.mark_text(dy=17, fontSize=11, color="#222").encode(x=x_enc, y=y_enc, text=alt.Text(field=field_ref(spec["labels"]), type="nominal")))
+        layers.append(
+            base.mark_text(dy=17, fontSize=11, color="#222").encode(
+                x=x_enc, y=y_enc, text=alt.Text(field=field_ref(spec["labels"]), type="nominal", title=spec["labels"])
+            )
+        )
     return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT, title=spec.get("title", ""))
 
 
@@ -140,8 +151,8 @@ def dots(report: Report, spec: Mapping, table: Table) -> alt.TopLevelMixin:
         .encode(
             y=y_enc,
             x=alt.X(field=field_ref(x["field"]), type="quantitative", title=x.get("title"), scale=alt.Scale(domain=x.get("domain", alt.Undefined), nice=False)),
-            color=alt.Color(field=field_ref(series["field"]), type="nominal", scale=color, legend=legend),
-            shape=alt.Shape(field=field_ref(series["field"]), type="nominal", scale=shape, legend=legend),
+            color=alt.Color(field=field_ref(series["field"]), type="nominal", scale=color, legend=legend, title=series["field"]),
+            shape=alt.Shape(field=field_ref(series["field"]), type="nominal", scale=shape, legend=legend, title=series["field"]),
             tooltip=_tooltip(table, [y["field"], series["field"], x["field"]]),
         )
     )
@@ -182,10 +193,10 @@ def dumbbell(report: Report, spec: Mapping, table: Table) -> alt.TopLevelMixin:
             color=alt.Color(field="which", type="nominal", scale=alt.Scale(domain=order, range=[e.get("color", "#1f5a96") for e in ends]), legend=legend),
             shape=alt.Shape(field="which", type="nominal", scale=alt.Scale(domain=order, range=[e.get("shape", "circle") for e in ends]), legend=legend),
             tooltip=[
-                alt.Tooltip(field=field_ref(y["field"]), title="Run"),
-                alt.Tooltip(field="which", title="Reported in"),
-                alt.Tooltip(field="measure", title=x.get("title", "Value")),
-                alt.Tooltip(field="source", title="Source"),
+                alt.Tooltip(field=field_ref(y["field"]), type="nominal", title=table.titles.get(y["field"], y["field"])),
+                alt.Tooltip(field="which", type="nominal", title="Reported in"),
+                alt.Tooltip(field="measure", type="quantitative", title=x.get("title", "Value"), format=",.1f"),
+                alt.Tooltip(field="source", type="nominal", title="Source"),
             ],
         )
     )
@@ -293,5 +304,6 @@ def build_charts(report: Report) -> dict[str, Chart]:
             datasets=table.datasets,
             width=width,
             height=HEIGHT,
+            spec_file=report.spec_file,
         )
     return charts

@@ -73,7 +73,17 @@ def _new(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import logging
+
     from mkdocs.commands.serve import serve
+
+    from report.site import HOOKS
+
+    HOOKS.keep_last_good = True
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    logging.getLogger("mkdocs").addHandler(handler)
+    logging.getLogger("mkdocs").setLevel(logging.INFO)
 
     serve(config_file=str(Path(args.root) / "mkdocs.yml"), dev_addr=args.dev_addr, livereload=True, strict=True)
     return 0

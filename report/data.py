@@ -166,6 +166,7 @@ def load_package(data_dir: Path, root: Path | None = None) -> dict[str, Dataset]
 
 
 def _shown(path: Path, root: Path) -> str:
+    """A path as messages show it: relative to the project root when it is inside it."""
     try:
         return str(path.resolve().relative_to(root.resolve()))
     except ValueError:
@@ -518,7 +519,7 @@ def _type_expectation(field: Any, note: str) -> tuple[str, str]:
     type_name = getattr(field, "type", None) or note.removeprefix("type is ").strip('"').split("/")[0]
     article = "an" if type_name[:1] in "aeiou" else "a"
     if type_name == "integer":
-        return "an integer (plain digits: no % sign, no thousands separator, no decimals)", "write the number with plain digits"
+        return "an integer (plain digits: no % sign, no thousands separator, no decimals)", "write plain digits (groupChar applies to number fields only)"
     if type_name == "number":
         decimal, group = getattr(field, "decimal_char", "."), getattr(field, "group_char", "")
         written = f"{repr(group) if group else 'no'} thousands separator, {decimal!r} before decimals"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from report.charts import FONT, Chart
+from report.errors import ReportError
 from report.tables import to_csv
 
 PNG_SCALE = 2
@@ -57,11 +58,16 @@ def render(chart: Chart, cache: RenderCache) -> dict[str, bytes]:
         import vl_convert
 
         cache.renders += 1
-        rendered = {
-            ".svg": vl_convert.vegalite_to_svg(chart.spec).encode(),
-            ".png": vl_convert.vegalite_to_png(chart.spec, scale=PNG_SCALE),
-            ".vg.json": dumps(vl_convert.vegalite_to_vega(chart.spec)).encode(),
-        }
+        try:
+            rendered = {
+                ".svg": vl_convert.vegalite_to_svg(chart.spec).encode(),
+                ".png": vl_convert.vegalite_to_png(chart.spec, scale=PNG_SCALE),
+                ".vg.json": dumps(vl_convert.vegalite_to_vega(chart.spec)).encode(),
+            }
+        except ValueError as error:
+            raise ReportError.at(
+                chart.spec_file, f"chart {chart.id!r} could not be drawn: {error}", fix="check the chart's fields and options in the spec"
+            ) from None
         for suffix, content in rendered.items():
             cache.put(key, suffix, content)
     files = {f"{chart.id}{suffix}": content for suffix, content in rendered.items()}

@@ -5,43 +5,45 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# MkDocs loads this file by path: make the project's package importable from it.
+# MkDocs loads this file by path, anew for every build: make the project's package importable
+# from it, and keep all state in the package (report.site.HOOKS), not in this module.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 
-from report.build import Generated, Project, generate
+from report.build import Project, generate
 from report.errors import ReportError
-
-# Set by the command line when it has already generated the site, so it is not generated twice.
-preloaded: Generated | None = None
-_current: Generated | None = None
+from report.site import HOOKS
 
 
-class BuildStopped(SystemExit):
-    """A user mistake found while MkDocs builds: printed without a traceback, the last site kept."""
+class BuildStopped(SystemExit, Exception):
+    """A user mistake found while MkDocs builds: printed without a traceback, the last site kept.
+
+    An Exception too, so that the live preview's rebuild loop prints it and keeps serving.
+    """
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     """Generate the report (or take the preloaded one) and set the navigation from it."""
-    global _current
-    if preloaded is not None:
-        _current = preloaded
+    if HOOKS.preloaded is not None:
+        HOOKS.current = HOOKS.preloaded
     else:
         try:
-            _current = generate(Project(Path(config.config_file_path).parent))
+            HOOKS.current = generate(Project(Path(config.config_file_path).parent))
         except ReportError as error:
-            raise BuildStopped(f"\nThe report was not built. {error}\n") from None
-    config.nav = _current.nav
+            if not (HOOKS.keep_last_good and HOOKS.current is not None):
+                raise BuildStopped(f"\nThe report was not built. {error}\n") from None
+            print(f"\nThe report was not rebuilt; still showing the last good version. {error}\n", file=sys.stderr, flush=True)
+    config.nav = HOOKS.current.nav
     return config
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Add the generated pages, figures, data downloads and claims.json."""
-    assert _current is not None
-    for path, text in _current.pages.items():
+    assert HOOKS.current is not None
+    for path, text in HOOKS.current.pages.items():
         files.append(File.generated(config, path, content=text))
-    for path, content in _current.files.items():
+    for path, content in HOOKS.current.files.items():
         files.append(File.generated(config, path, content=content))
     return files

@@ -107,7 +107,7 @@ def claim_span(claim: Claim) -> Markup:
     """A claim in running text, with its permanent anchor and a link to it."""
     return Markup(
         f'<span class="claim claim--{claim.kind}" id="{claim.anchor}" data-claim="{attribute(claim.id)}">{claim.html}'
-        f'<a class="claim-link" href="#{claim.anchor}" title="Link to this sentence" aria-label="Link to this sentence">#</a></span>'
+        f'<a class="claim-link" href="#{claim.anchor}" title="Link to this sentence" aria-label="Link to this sentence"></a></span>'
     )
 
 
@@ -115,7 +115,7 @@ def restate_span(claim: Claim, page: str = "") -> Markup:
     """A claim said again (in a conclusion, say): the same sentence, linked to where it is made."""
     return Markup(
         f'<span class="claim claim--{claim.kind} claim--restated">{claim.html}'
-        f'<a class="claim-link" href="{page}#{claim.anchor}" title="Where this is shown" aria-label="Where this is shown">#</a></span>'
+        f'<a class="claim-link" href="{page}#{claim.anchor}" title="Where this is shown" aria-label="Where this is shown"></a></span>'
     )
 
 

@@ -84,7 +84,7 @@ def test_every_source_value_and_no_contradicted_seed_statement(built_site: Path)
 
 def test_claims_have_permanent_anchors_and_are_published(built_site: Path) -> None:
     claims = json.loads((built_site / "claims.json").read_text(encoding="utf-8"))["claims"]
-    assert {c["report"] for c in claims} == {"figure6", "table2"}
+    assert {c["report"] for c in claims} == {"figure6", "table2", "guide"}
     assert len(claims) >= 25
     for claim in claims:
         page = (built_site / claim["page"] / "index.html").read_text(encoding="utf-8")
@@ -151,4 +151,26 @@ def test_a_rebuild_with_no_change_renders_and_rewrites_nothing(project: Path, tm
 def test_one_changed_csv_rerenders_only_the_charts_that_read_it(project: Path) -> None:
     generate(Project(project))
     replace_in(project / "data" / "figure6_prm_size.csv", "Skywork-PRM-7B,Skywork-PRM,7B,7,69.9", "Skywork-PRM-7B,Skywork-PRM,7B,7,70.2")
-    assert generate(Project(project)).renders == 2  # the right panel and the figure-vs-table comparison (not the Table 2 report)
+    renders = generate(Project(project)).renders
+    # Figure 6's right panel and its figure-vs-table comparison, and the guide's two charts of that
+    # table; not Figure 6's link-preview card (drawn from the left panel), nothing of the Table 2 report.
+    assert renders == 4
+
+
+def test_the_live_preview_keeps_the_last_good_site_after_a_mistake(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mkdocs.config import load_config
+
+    from report.mkdocs_hooks import BuildStopped, on_config
+    from report.site import HOOKS
+
+    config = load_config(config_file=str(project / "mkdocs.yml"))
+    monkeypatch.setattr(HOOKS, "current", None)
+    monkeypatch.setattr(HOOKS, "keep_last_good", True)
+    on_config(config)
+    good = HOOKS.current
+    replace_in(project / "data" / "figure6_prm_size.csv", "7,69.9", "7,69.9%")
+    on_config(config)  # prints the located error, keeps serving the last good site
+    assert HOOKS.current is good
+    monkeypatch.setattr(HOOKS, "keep_last_good", False)
+    with pytest.raises(BuildStopped, match=r"figure6_prm_size\.csv:5"):
+        on_config(config)
