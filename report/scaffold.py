@@ -92,7 +92,6 @@ def starter_spec(slug: str, name: str, fields: list[dict[str, Any]]) -> dict[str
         }
         for column in numbers
     ]
-    where = {series: "TO CONFIRM"} if series != label else {}
     claims = [
         {
             "id": "highest-value",
@@ -102,9 +101,6 @@ def starter_spec(slug: str, name: str, fields: list[dict[str, Any]]) -> dict[str
         },
         {"id": "lowest-value", "check": "worst", "from": "main", "text": "The lowest value is {{ top.label }} ({{ top }})."},
     ]
-    if where:
-        for claim in claims:
-            claim["where"] = where
     return {
         "slug": slug,
         "title": f"TO CONFIRM: {slug.replace('-', ' ').capitalize()}",

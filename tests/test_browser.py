@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import shutil
@@ -380,3 +381,100 @@ def test_screenshots(visit: Callable[..., Visit], pages: list[str], mode: str) -
             if mode == "desktop-light" and os.environ.get("UPDATE_SCREENSHOT") == "1":
                 shutil.copyfile(chart_shot, ROOT / "docs" / "assets" / "screenshot.png")
     opened.assert_clean()
+
+
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_accessibility_violation(visit: Callable[..., Visit], pages: list[str], scheme: str) -> None:
+    """axe-core, run offline in each page, reports no serious or critical violation, in either palette."""
+    found = {}
+    opened = visit(None, color_scheme=scheme)
+    for path in pages:
+        opened.go(path)
+        opened.page.add_script_tag(path=str(AXE))
+        violations = opened.page.evaluate(
+            """() => axe.run(document, {resultTypes: ["violations"]}).then(result =>
+                result.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+                    .map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join("; ")}`))"""
+        )
+        if violations:
+            found[path] = violations
+    assert not found, f"accessibility violations: {found}"
+
+
+def test_tables_sort_by_a_clicked_column(visit: Callable[..., Visit]) -> None:
+    """Clicking a column header sorts the table by it, numbers as numbers; clicking again reverses it."""
+    page = visit("data/index.html").page
+    table = page.locator("details.report-data table").last
+    page.locator("details.report-data summary").last.click()
+    header = table.locator("thead th").nth(2)
+    header.locator("button").click()
+    values = [float(v) for v in table.locator("tbody tr td:nth-child(3)").all_inner_texts()]
+    assert values == sorted(values) and header.get_attribute("aria-sort") == "ascending"
+    header.locator("button").click()
+    values = [float(v) for v in table.locator("tbody tr td:nth-child(3)").all_inner_texts()]
+    assert values == sorted(values, reverse=True)
+
+
+PAYLOADS = [
+    "<script>window.__ran=1</script>",
+    '<img src=x onerror="window.__ran=2">',
+    "</script><script>window.__ran=3</script>",
+    "[x](javascript:window.__ran=4)",
+    "a | b | c",
+    "`code`",
+    "# heading",
+    "{{ 7*7 }}",
+]
+
+
+@pytest.fixture(scope="module")
+def payload_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
+    """A site built from data whose labels and descriptor text are markup, script and template payloads; served locally."""
+    from report.scaffold import new_report
+    from tests.conftest import copy_project
+
+    project = copy_project(tmp_path_factory.mktemp("payload") / "project")
+    rows = io.StringIO()
+    writer = csv.writer(rows, lineterminator="\n")
+    writer.writerow(["label", "group", "score"])
+    writer.writerows([payload, PAYLOADS[(index + 3) % len(PAYLOADS)], 10.0 + index] for index, payload in enumerate(PAYLOADS))
+    source = tmp_path_factory.mktemp("payload-csv") / "payloads.csv"
+    source.write_text(rows.getvalue(), encoding="utf-8")
+    new_report(project, "payloads", source)  # a report whose labels, series, claims and tooltips all carry payloads
+    descriptor = project / "data" / "datapackage.yaml"
+    described = descriptor.read_text(encoding="utf-8").replace("How the SFT training data was chosen.", json.dumps(" ".join(PAYLOADS[:4])))
+    descriptor.write_text(described.replace("The evaluation benchmark.", json.dumps("<b onmouseover=alert(1)>x</b>")), encoding="utf-8")
+    web = tmp_path_factory.mktemp("payload-web")
+    publish(project, generate(Project(project)), web / site_path())
+    with serve(web) as origin:
+        yield urljoin(origin, site_path() + "/"), ["payloads/index.html", "data/index.html", "index.html"]
+
+
+def test_untrusted_text_is_shown_as_written_and_never_runs(browser: Browser, payload_site: tuple[str, list[str]]) -> None:
+    """Payloads in CSV cells and descriptor text appear literally on the page; no script runs, no javascript: link exists."""
+    base, paths = payload_site
+    context = browser.new_context(viewport=DESKTOP)
+    dialogs: list[str] = []
+    page = context.new_page()
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    try:
+        seen = ""
+        for path in paths:
+            page.goto(urljoin(base, path), wait_until="load")
+            if page.locator(".report-chart[data-vega]").count():
+                wait_for_charts(page, TIMEOUT_MS)
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+            for point in page.locator(POINT_MARKS).all()[:12]:  # tooltips show labels too
+                point.hover()
+            assert page.evaluate("() => window.__ran") is None, f"a payload ran on {path}"
+            assert page.locator("a[href^='javascript:' i]").count() == 0
+            seen += page.locator("body").inner_text()
+        assert not dialogs
+        for payload in PAYLOADS:
+            assert payload in seen, f"{payload!r} is not shown as written"
+        assert "<b onmouseover=alert(1)>x</b>" in seen
+    finally:
+        context.close()
