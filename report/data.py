@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import yaml
 
-from report.errors import Problem, ReportError
+from report.errors import Problem, ReportError, yaml_error
 
 if TYPE_CHECKING:
     from frictionless import Package, Resource
@@ -118,14 +118,7 @@ def read_descriptor(path: Path, shown: str | None = None) -> dict[str, Any]:
     try:
         descriptor = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        raise ReportError.at(
-            where,
-            f"the descriptor is not valid YAML: {error.problem}",
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-            fix="correct the YAML syntax at that place",
-        ) from None
+        raise yaml_error(error, where, "the descriptor") from None
     except UnicodeDecodeError as error:
         raise ReportError.at(where, "the descriptor is not UTF-8 text", found=f"byte 0x{error.object[error.start]:02X}", fix="save the file as UTF-8") from None
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,15 @@ class ReportError(Exception):
         count = len(self.problems)
         head = "1 problem" if count == 1 else f"{count} problems"
         return f"{head} to fix:\n" + "\n\n".join(str(p) for p in self.problems)
+
+
+def yaml_error(error: Any, file: str, what: str) -> ReportError:
+    """A YAML parse error (PyYAML's MarkedYAMLError) as a located ReportError: ``what`` says which file it is."""
+    mark = getattr(error, "problem_mark", None)
+    return ReportError.at(
+        file,
+        f"{what} is not valid YAML: {error.problem}",
+        line=mark.line + 1 if mark else None,
+        column=mark.column + 1 if mark else None,
+        fix="correct the YAML syntax at that place",
+    )

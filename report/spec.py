@@ -10,7 +10,7 @@ import pandas as pd
 import yaml
 
 from report.data import Dataset
-from report.errors import ReportError
+from report.errors import ReportError, yaml_error
 
 
 class Mapping(dict):
@@ -37,14 +37,7 @@ def load_yaml(path: Path, shown: str) -> Mapping:
     try:
         loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        raise ReportError.at(
-            shown,
-            f"not valid YAML: {error.problem}",
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-            fix="correct the YAML syntax at that place",
-        ) from None
+        raise yaml_error(error, shown, "the report spec") from None
     if not isinstance(loaded, dict):
         raise ReportError.at(shown, "a report spec must be a mapping of keys", found=type(loaded).__name__)
     return loaded
