@@ -7,11 +7,14 @@ and that nothing under data/ was changed by loading it.
 from __future__ import annotations
 
 import csv
+import atexit
+import functools
 import hashlib
 import io
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +23,7 @@ import pytest
 
 from report.build import Project, check, generate
 from report.charts import MAX_ROWS
+from report.cli import main
 from report.data import load_package
 from report.errors import Problem, ReportError
 from report.figures import RenderCache
@@ -54,13 +58,28 @@ def replace_after(path: Path, marker: str, old: str, new: str) -> None:
     path.write_text(text[:start] + text[start:].replace(old, new, 1), encoding="utf-8")
 
 
+@functools.cache
+def published_site() -> Path:
+    """The shipped site, built once for this module, to copy where a failing build must leave it untouched."""
+    folder = Path(tempfile.mkdtemp(prefix="good-site-"))
+    atexit.register(shutil.rmtree, folder, True)
+    site = folder / "site"
+    publish(ROOT, generate(Project(ROOT)), site)
+    return site
+
+
 def problems_for(project: Path) -> list[Problem]:
-    """The problems loading the project's data reports, checking that loading changed nothing under data/."""
+    """The problems loading the project's data reports; a full build of it fails and leaves the last site and data/ untouched."""
     before = tree(project / "data")
     with pytest.raises(ReportError) as caught:
         load_package(project / "data", project)
     assert tree(project / "data") == before
     assert caught.value.problems
+    site = project.parent / "site"
+    shutil.copytree(published_site(), site)
+    site_before = tree(site)
+    assert main(["--root", str(project), "build", "--site-dir", str(site)]) == 1
+    assert tree(site) == site_before and tree(project / "data") == before
     return caught.value.problems
 
 
@@ -469,11 +488,9 @@ SITE_CASES: dict[str, tuple[Callable[[Path], None], str]] = {
 
 
 @pytest.fixture(scope="module")
-def good_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def good_site() -> Path:
     """The shipped site, built once for this module."""
-    site = tmp_path_factory.mktemp("good") / "site"
-    publish(ROOT, generate(Project(ROOT)), site)
-    return site
+    return published_site()
 
 
 @pytest.mark.slow
