@@ -6,8 +6,8 @@ and that nothing under data/ was changed by loading it.
 
 from __future__ import annotations
 
-import csv
 import atexit
+import csv
 import functools
 import hashlib
 import io
