@@ -478,3 +478,20 @@ def test_untrusted_text_is_shown_as_written_and_never_runs(browser: Browser, pay
         assert "<b onmouseover=alert(1)>x</b>" in seen
     finally:
         context.close()
+
+
+def test_share_copies_a_markdown_snippet_of_the_figure(browser: Browser, base_url: str) -> None:
+    """ "Share" under a figure copies Markdown for a discussion: the PNG, linked to the figure's anchor, and the caption."""
+    context = browser.new_context(viewport=DESKTOP, permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        page.goto(urljoin(base_url, REPORT))
+        button = page.locator("#fig-prm-size .fig-share")
+        button.click()
+        snippet = page.evaluate("() => navigator.clipboard.readText()")
+        page_url = urljoin(base_url, "figure6/")
+        assert snippet.startswith(f"[![SFT on Qwen2.5-14B-Instruct]({page_url}figures/prm-size.png)]({page_url}#fig-prm-size)")
+        assert page.request.get(f"{page_url}figures/prm-size.png").ok
+        assert button.inner_text() == "Copied"
+    finally:
+        context.close()

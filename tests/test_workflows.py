@@ -109,7 +109,10 @@ def test_pr_workflow() -> None:
     assert "make site" in scripts
     assert "apt-get install" in scripts and "chromium" in scripts
     assert "GITHUB_STEP_SUMMARY" in scripts and "build_report.py diff --against" in scripts
-    assert step_using(workflow, "actions/upload-artifact")["with"]["path"].rstrip("/") == "site"
+    uploads = {
+        step["with"]["name"]: step["with"]["path"].rstrip("/") for step in steps(workflow) if step.get("uses", "").startswith("actions/upload-artifact@")
+    }
+    assert uploads == {"site": "site", "screenshots": "test-output/screenshots"}
     python = step_using(workflow, "actions/setup-python")["with"]
     assert str(python["python-version"]) == "3.11"
     assert python["cache"] == "pip"

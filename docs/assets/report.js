@@ -98,7 +98,7 @@
       var figure = button.closest("figure");
       button.hidden = false;
       button.addEventListener("click", function () {
-        var page = location.href.split("#")[0];
+        var page = location.href.split("#")[0].replace(/index\.html$/, "");
         var image = new URL(button.getAttribute("data-image"), page).href;
         var caption = button.getAttribute("data-caption");
         copyText("[![" + caption + "](" + image + ")](" + page + "#" + figure.id + ")\n*" + caption + "*", button);
