@@ -273,6 +273,12 @@ def _count(value: Any) -> str:
 
 def build_charts(report: Report) -> dict[str, Chart]:
     """Every chart a report declares, as a Vega-Lite spec with its data inline."""
+    # Altair checks every part against the schema as it is made; the whole spec is checked once, below.
+    with alt.utils.schemapi.debug_mode(False):
+        return _build_charts(report)
+
+
+def _build_charts(report: Report) -> dict[str, Chart]:
     charts = {}
     for spec in report.charts:
         chart_id = spec.get("id")
@@ -291,7 +297,12 @@ def build_charts(report: Report) -> dict[str, Chart]:
                 report.spec_file, f"chart {chart_id!r} ({kind}) needs {error.args[0]!r}", line=spec.line, fix=f"add {error.args[0]}: to the chart"
             ) from None
         description = describe(spec, table)
-        vl = _config(chart.properties(description=description)).to_dict()
+        try:
+            vl = _config(chart.properties(description=description)).to_dict()
+        except alt.utils.schemapi.SchemaValidationError as error:
+            raise ReportError.at(
+                report.spec_file, f"chart {chart_id!r} is not a valid Vega-Lite chart: {error.message}", line=spec.line, fix="check the chart's options"
+            ) from None
         width = int(vl.get("width", WIDTH)) if isinstance(vl.get("width"), int) else WIDTH
         charts[chart_id] = Chart(
             id=chart_id,

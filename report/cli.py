@@ -11,13 +11,22 @@ from report.errors import ReportError
 
 
 def _build(args: argparse.Namespace) -> int:
+    from report.uptodate import build_key, record, up_to_date
+
+    started = time.perf_counter()
+    root, site_dir = Path(args.root), Path(args.site_dir)
+    key = build_key(root, args.site_url)
+    if not args.force and up_to_date(root, site_dir, key):
+        print(f"{args.site_dir}/ is up to date: no input changed since it was built ({time.perf_counter() - started:.2f} s).")
+        return 0
+
     from report.build import Project, generate
     from report.site import publish
 
-    started = time.perf_counter()
-    project = Project(Path(args.root))
+    project = Project(root)
     generated = generate(project)
-    changed = publish(project.root, generated, Path(args.site_dir), args.site_url)
+    changed = publish(project.root, generated, site_dir, args.site_url)
+    record(root, site_dir, key)
     seconds = time.perf_counter() - started
     claims = sum(len(r.claims) for r in generated.reports)
     print(
@@ -97,6 +106,7 @@ def parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="validate, check every claim, render charts and build site/")
     build.add_argument("--site-dir", default="site", help="where to put the site (default: site)")
     build.add_argument("--site-url", default=None, help="the URL the site is published at (overrides mkdocs.yml)")
+    build.add_argument("--force", action="store_true", help="build even when no input changed since the last build")
     build.set_defaults(run=_build)
     check = commands.add_parser("check", help="validate data, claims and templates without writing anything")
     check.set_defaults(run=_check)

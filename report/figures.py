@@ -59,11 +59,10 @@ def render(chart: Chart, cache: RenderCache) -> dict[str, bytes]:
 
         cache.renders += 1
         try:
-            rendered = {
-                ".svg": vl_convert.vegalite_to_svg(chart.spec).encode(),
-                ".png": vl_convert.vegalite_to_png(chart.spec, scale=PNG_SCALE),
-                ".vg.json": dumps(vl_convert.vegalite_to_vega(chart.spec)).encode(),
-            }
+            # Compile once, draw the SVG from the Vega spec, and rasterise that SVG: one Vega run per chart.
+            vega = vl_convert.vegalite_to_vega(chart.spec)
+            svg = vl_convert.vega_to_svg(vega)
+            rendered = {".svg": svg.encode(), ".png": vl_convert.svg_to_png(svg, scale=PNG_SCALE), ".vg.json": dumps(vega).encode()}
         except ValueError as error:
             raise ReportError.at(
                 chart.spec_file, f"chart {chart.id!r} could not be drawn: {error}", fix="check the chart's fields and options in the spec"

@@ -6,13 +6,13 @@ import filecmp
 import logging
 import os
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from report.build import Generated
 from report.errors import ReportError
+from report.uptodate import source_date_epoch
 
 
 @dataclass
@@ -34,17 +34,6 @@ class _WarningCounter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
-
-
-def source_date_epoch(root: Path) -> str:
-    """The time the build stamps into the site: SOURCE_DATE_EPOCH, else the last commit's time."""
-    if os.environ.get("SOURCE_DATE_EPOCH"):
-        return os.environ["SOURCE_DATE_EPOCH"]
-    try:
-        stamp = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=root, capture_output=True, text=True, check=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        stamp = ""
-    return stamp or "0"
 
 
 def mkdocs_build(root: Path, generated: Generated, site_dir: Path, site_url: str | None = None) -> None:

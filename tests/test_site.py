@@ -174,3 +174,25 @@ def test_the_live_preview_keeps_the_last_good_site_after_a_mistake(project: Path
     monkeypatch.setattr(HOOKS, "keep_last_good", False)
     with pytest.raises(BuildStopped, match=r"figure6_prm_size\.csv:5"):
         on_config(config)
+
+
+def test_the_command_line_skips_a_build_whose_inputs_did_not_change(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from report.cli import main
+
+    site = tmp_path / "site"
+    arguments = ["--root", str(project), "build", "--site-dir", str(site)]
+    assert main(arguments) == 0
+    stamps = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    assert main(arguments) == 0
+    assert "is up to date" in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()} == stamps
+
+    replace_in(project / "data" / "figure6_prm_size.csv", "Skywork-PRM-7B,Skywork-PRM,7B,7,69.9", "Skywork-PRM-7B,Skywork-PRM,7B,7,70.2")
+    assert main(arguments) == 0
+    assert "Built" in capsys.readouterr().out
+    assert "70.2" in (site / "figure6" / "index.html").read_text(encoding="utf-8")
+
+    (site / "index.html").write_text("edited by hand", encoding="utf-8")  # a touched site is rebuilt too
+    assert main(arguments) == 0
+    assert "edited by hand" not in (site / "index.html").read_text(encoding="utf-8")

@@ -1,0 +1,76 @@
+"""Whether site/ is already the build of the current inputs, decided without importing the build's libraries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+INPUT_FOLDERS = ("data", "templates", "docs", "report")
+INPUT_FILES = ("mkdocs.yml", "build_report.py")
+PACKAGES = ("mkdocs", "mkdocs-material", "altair", "vl-convert-python", "pandas", "frictionless", "jinja2", "markupsafe", "pyyaml")
+
+
+def source_date_epoch(root: Path) -> str:
+    """The time the build stamps into the site: SOURCE_DATE_EPOCH, else the last commit's time."""
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return os.environ["SOURCE_DATE_EPOCH"]
+    try:
+        stamp = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=root, capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        stamp = ""
+    return stamp or "0"
+
+
+def _inputs(root: Path) -> list[Path]:
+    files = [root / name for name in INPUT_FILES if (root / name).is_file()]
+    for folder in INPUT_FOLDERS:
+        files += [p for p in (root / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    return sorted(files)
+
+
+def build_key(root: Path, site_url: str | None) -> str:
+    """A hash of everything a build reads: inputs, code, library versions, URL, timestamp and compared version."""
+    from report.changes import baseline_ref
+
+    digest = hashlib.sha256()
+    for path in _inputs(root):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for package in PACKAGES:
+        try:
+            digest.update(f"{package}={metadata.version(package)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package}=none\n".encode())
+    digest.update(f"url={site_url}\nepoch={source_date_epoch(root)}\nbaseline={baseline_ref(root)}\n".encode())
+    return digest.hexdigest()
+
+
+def _manifest(site_dir: Path) -> dict[str, list[int]]:
+    return {p.relative_to(site_dir).as_posix(): [p.stat().st_size, p.stat().st_mtime_ns] for p in sorted(site_dir.rglob("*")) if p.is_file()}
+
+
+def _state_file(root: Path, site_dir: Path) -> Path:
+    name = hashlib.sha256(str(site_dir.resolve()).encode()).hexdigest()[:16]
+    return root / ".cache" / "builds" / f"{name}.json"
+
+
+def up_to_date(root: Path, site_dir: Path, key: str) -> bool:
+    """Whether the last build into ``site_dir`` had this key and the site has not been touched since."""
+    state = _state_file(root, site_dir)
+    if not site_dir.is_dir() or not state.is_file():
+        return False
+    try:
+        recorded = json.loads(state.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return recorded.get("key") == key and recorded.get("site") == _manifest(site_dir)
+
+
+def record(root: Path, site_dir: Path, key: str) -> None:
+    """Remember the key of the build just published into ``site_dir``."""
+    state = _state_file(root, site_dir)
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(json.dumps({"key": key, "site": _manifest(site_dir)}, sort_keys=True), encoding="utf-8")
