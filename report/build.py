@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import html
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,11 +64,11 @@ def current_claims(project: Project) -> dict[str, Any]:
 
 def check(project: Project) -> list[RenderedReport]:
     """Validate data, specs, claims and templates; render in memory, write nothing."""
-    return generate(project, cache=RenderCache(None), render_charts=False).reports
+    return generate(project, cache=RenderCache(None), render_charts=False, baseline=None).reports
 
 
 def generate(project: Project, cache: RenderCache | None = None, render_charts: bool = True, baseline: str | None = "auto") -> Generated:
-    """Every generated page and file of the site; ``baseline`` is the git version 'What changed' compares with."""
+    """Every generated page and file of the site; ``baseline`` is the git version 'What changed' compares with (None: none)."""
     cache = cache if cache is not None else RenderCache(project.cache)
     root = project.root.resolve()
     datasets = load_package(project.data, root)
@@ -80,38 +80,20 @@ def generate(project: Project, cache: RenderCache | None = None, render_charts: 
         raise ReportError.at(
             "templates/reports", "no report spec found", expected="templates/reports/<slug>.yaml", found="none", fix="add a report (see the author's guide)"
         )
-    slugs: set[str] = set()
     for spec_path in specs:
         report = load_report(spec_path.resolve(), datasets, root)
-        if report.slug in slugs or report.slug in {"data", "assets", "claims", "search"}:
+        if any(r.report.slug == report.slug for r in out.reports):
             raise ReportError.at(report.spec_file, f"the slug {report.slug!r} is already taken", found=report.slug, fix="choose another slug")
-        slugs.add(report.slug)
-        claims = evaluate_all(report)
-        charts = build_charts(report)
-        files: dict[str, bytes] = {}
-        for chart in charts.values():
-            if render_charts:
-                files.update(render(chart, cache))
-            else:
-                files[f"{chart.id}.svg"] = b'<svg width="1" height="1"></svg>'
-        rendered = RenderedReport(report, claims, charts, files)
-        page = render_report_page(env, rendered)
-        main_chart = charts[report.raw.get("social_chart") or next(iter(charts))] if charts else None
-        meta = {}
-        if main_chart is not None and render_charts:
-            subtitle = claims[report.headline].text if report.headline else report.summary
-            card = social_card(report.title, subtitle, files[f"{main_chart.id}.svg"], cache)
-            out.files[f"{report.slug}/social.png"] = card
-            out.files.setdefault("social.png", card)
-            meta = {"social_image": f"{report.slug}/social.png", "social_alt": main_chart.description}
-        out.pages[f"{report.slug}/index.md"] = _with_header(page, f"templates/reports/{report.template}", meta)
-        out.files.update({f"{report.slug}/{FIGURES}/{name}": content for name, content in files.items()})
-        if report.listed:
-            out.nav.append({report.nav_title: f"{report.slug}/index.md"})
+        rendered = _report(report, env, cache, render_charts)
         out.reports.append(rendered)
+        out.pages[f"{report.slug}/index.md"] = _with_header(render_report_page(env, rendered), f"templates/reports/{report.template}", rendered.meta)
+        out.files.update({f"{report.slug}/{FIGURES}/{name}": content for name, content in rendered.files.items() if name != "social.png"})
+        if "social.png" in rendered.files:
+            out.files[f"{report.slug}/social.png"] = rendered.files["social.png"]
+            out.files.setdefault("social.png", rendered.files["social.png"])
     out.renders = cache.renders
     listed = [r for r in out.reports if r.report.listed]
-    home = render_template(env, "index.md.j2", {"reports": listed, "restate": lambda r, claim_id: restate_span(r.claims[claim_id], f"{r.report.slug}/")})
+    home = render_template(env, "index.md.j2", {"reports": listed, "restate": _restate_on_home})
     out.pages["index.md"] = _with_header(home, "templates/index.md.j2")
     out.pages["data.md"] = _with_header(render_data_page(env, datasets, descriptor), "templates/data.md.j2")
     for dataset in datasets.values():
@@ -119,9 +101,41 @@ def generate(project: Project, cache: RenderCache | None = None, render_charts: 
     document = claims_document([(r.report, r.claims) for r in out.reports])
     out.files["claims.json"] = dumps(document).encode()
     out.pages["changes.md"] = _with_header(_changes_page(env, project, document, baseline), "templates/changes.md.j2")
-    guides = [{r.report.nav_title: f"{r.report.slug}/index.md"} for r in out.reports if not r.report.listed]
-    out.nav = [{"Home": "index.md"}, *out.nav, {"Data": "data.md"}, {"What changed": "changes.md"}, *guides]
+    # Nav titles are printed as they are by the theme: escaped here, once.
+    reports = [{html.escape(r.report.nav_title): f"{r.report.slug}/index.md"} for r in out.reports if r.report.listed]
+    guides = [{html.escape(r.report.nav_title): f"{r.report.slug}/index.md"} for r in out.reports if not r.report.listed]
+    out.nav = [{"Home": "index.md"}, *reports, {"Data": "data.md"}, {"What changed": "changes.md"}, *guides]
     return out
+
+
+def _report(report: Report, env: Any, cache: RenderCache, render_charts: bool) -> RenderedReport:
+    """One report's claims, charts and their files (and its link-preview card, as ``social.png``)."""
+    claims = evaluate_all(report)
+    charts = build_charts(report)
+    if report.headline and report.headline not in claims:
+        raise ReportError.at(report.spec_file, f"headline names no claim: {report.headline!r}", expected=", ".join(claims), found=report.headline)
+    files: dict[str, bytes] = {}
+    for chart in charts.values():
+        files.update(render(chart, cache) if render_charts else {f"{chart.id}.svg": b'<svg width="1" height="1"></svg>'})
+    meta: dict[str, str] = {}
+    chosen = report.raw.get("social_chart")
+    if chosen is not None and chosen not in charts:
+        raise ReportError.at(report.spec_file, f"social_chart names no chart: {chosen!r}", expected=", ".join(charts), found=str(chosen))
+    if charts and render_charts:
+        main_chart = charts[chosen or next(iter(charts))]
+        subtitle = claims[report.headline].text if report.headline else report.summary
+        files["social.png"] = social_card(report.title, subtitle, files[f"{main_chart.id}.svg"], cache)
+        meta = {"social_image": f"{report.slug}/social.png", "social_alt": main_chart.description}
+    return RenderedReport(report, claims, charts, files, meta)
+
+
+def _restate_on_home(rendered: RenderedReport, claim_id: str) -> Any:
+    """A report's claim said again on the home page, linked to the report."""
+    if claim_id not in rendered.claims:
+        raise ReportError.at(
+            "templates/index.md.j2", f"restate names no claim of {rendered.report.slug!r}", expected=", ".join(rendered.claims), found=claim_id
+        )
+    return restate_span(rendered.claims[claim_id], f"{rendered.report.slug}/")
 
 
 def _changes_page(env: Any, project: Project, document: dict[str, Any], baseline: str | None) -> str:
@@ -168,11 +182,3 @@ def claims_document(reports: list[tuple[Report, dict[str, Claim]]]) -> dict[str,
                 }
             )
     return {"generated_by": GENERATED_BY, "claims": claims}
-
-
-def load_json(path: Path) -> Any:
-    """A JSON file, with a located error when it does not parse."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ReportError.at(path, f"not valid JSON: {error.msg}", line=error.lineno, column=error.colno) from None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from report.errors import ReportError
+from report.text import amount
 
 INPUTS = ("data", "templates/reports")
 
@@ -48,43 +49,58 @@ class Changes:
         return any((self.moved, self.reworded, self.failing, self.added, self.removed))
 
 
-def _cells(document: dict[str, Any]) -> dict[tuple[str, int], tuple[str, float, str]]:
-    """Every data cell the claims read, by file and line: its label, value and unit."""
+def _cells(document: dict[str, Any]) -> dict[tuple[str, str], tuple[str, float, str, str]]:
+    """Every data cell the claims read, by dataset and row key (so that an inserted row moves nothing): label, value, unit, place."""
     cells = {}
-    for claim in document.get("claims", []):
+    for claim in _claims(document).values():
         for value in claim.get("values", {}).values():
             sources = value.get("sources", [])
-            if len(sources) == 1 and value["unit"] != "points":
-                cells[(sources[0]["file"], sources[0]["line"])] = (value["label"], value["value"], value["unit"])
+            if len(sources) == 1 and value.get("unit") != "points":
+                source = sources[0]
+                key = (source.get("dataset", source["file"]), source.get("key") or f"line {source['line']}")
+                cells[key] = (value["label"], value["value"], value["unit"], f"{source['file']}, line {source['line']}")
     return cells
+
+
+def _claims(document: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    """The claims of a claims.json document by report and id."""
+    claims = document.get("claims") if isinstance(document, dict) else None
+    if not isinstance(claims, list):
+        raise ReportError.at("claims.json", "not a claims document", expected='{"claims": [...]}', found=type(document).__name__)
+    return {(str(c.get("report", "")), str(c["id"])): c for c in claims}
+
+
+def load_json(path: Path) -> Any:
+    """A JSON file, with a located error when it is missing or does not parse."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ReportError.at(path, f"cannot read the file: {error.strerror}", fix="give the path of a claims.json file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ReportError.at(path, f"not valid JSON: {error}", line=getattr(error, "lineno", None), column=getattr(error, "colno", None)) from None
 
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> Changes:
     """Numbers moved, sentences reworded, assertions failing, claims added or removed."""
-    before = {c["id"]: c for c in old.get("claims", [])}
-    after = {c["id"]: c for c in new.get("claims", [])}
-    changes = Changes(added=sorted(set(after) - set(before)), removed=sorted(set(before) - set(after)))
+    before, after = _claims(old), _claims(new)
+    changes = Changes(added=[i for _, i in sorted(set(after) - set(before))], removed=[i for _, i in sorted(set(before) - set(after))])
     old_cells, new_cells = _cells(old), _cells(new)
     for key in sorted(set(old_cells) & set(new_cells)):
-        (label, was, unit), (_, now, _) = old_cells[key], new_cells[key]
+        (label, was, unit, _), (_, now, _, place) = old_cells[key], new_cells[key]
         if was != now:
-            changes.moved.append(Moved(f"{key[0]}, line {key[1]}", label, was, now, unit))
-    for claim_id, claim in after.items():
+            changes.moved.append(Moved(place, label, was, now, unit))
+    for key, claim in after.items():
         if claim.get("status") == "fails":
             changes.failing.append(claim)
-        previous = before.get(claim_id)
+        previous = before.get(key)
         if previous is not None and _wording(previous["sentence"]) != _wording(claim["sentence"]):
-            changes.reworded.append((claim_id, previous["sentence"], claim["sentence"]))
+            changes.reworded.append((key[1], previous["sentence"], claim["sentence"]))
     return changes
 
 
 def _wording(sentence: str) -> str:
     """A sentence with its numbers blanked: what is left is its wording."""
     return re.sub(r"\d[\d,.]*", "#", sentence)
-
-
-def _number(value: float, unit: str) -> str:
-    return f"{value:.1f}%" if unit == "%" else f"{value:.1f} {unit}"
 
 
 def _table_text(text: str) -> str:
@@ -106,7 +122,7 @@ def to_markdown(changes: Changes, old_label: str, new_label: str, heading: str =
         parts.append("| Value | Where | Before | After | Change |\n| --- | --- | ---: | ---: | ---: |")
         for moved in changes.moved:
             sign = "+" if moved.delta > 0 else ""
-            before, after = _number(moved.old, moved.unit), _number(moved.new, moved.unit)
+            before, after = amount(moved.old, moved.unit), amount(moved.new, moved.unit)
             parts.append(f"| {_cell(moved.label)} | {_cell(moved.where)} | {before} | {after} | {sign}{moved.delta:.1f} points |")
         parts.append("")
     if changes.reworded:

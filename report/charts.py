@@ -12,6 +12,7 @@ import pandas as pd
 
 from report.errors import ReportError
 from report.spec import Mapping, Report, Table
+from report.text import amount as amount_text
 
 WIDTH, HEIGHT = 360, 280
 FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
@@ -29,9 +30,6 @@ class Chart:
     spec: dict[str, Any]
     data: pd.DataFrame
     description: str
-    datasets: tuple[str, ...]
-    width: int
-    height: int
     spec_file: str = ""
 
 
@@ -102,8 +100,8 @@ def points(report: Report, spec: Mapping, table: Table) -> alt.TopLevelMixin:
         level = float(table.frame.iloc[rows[0]][y["field"]])
         layers.append(alt.Chart(pd.DataFrame({"level": [level]})).mark_rule(color="#9a9a9a", strokeDash=[4, 3], strokeWidth=1).encode(y=alt.Y("level:Q")))
     for name in spec.get("line") or []:
-        index = order.index(str(name)) if str(name) in order else 0
-        stroke = (series.get("colors") or ["#1f5a96"])[index]
+        colors = series.get("colors") or ["#1f5a96"]
+        stroke = colors[order.index(str(name)) % len(colors)]
         layers.append(
             base.transform_filter(alt.FieldEqualPredicate(field=field_ref(series["field"]), equal=str(name)))
             .mark_line(color=stroke, strokeWidth=1.6, opacity=0.85)
@@ -232,13 +230,9 @@ def _chart_data(table: Table, columns: list[str]) -> pd.DataFrame:
     return data
 
 
-def _amount(value: float, unit: str) -> str:
-    return f"{value:.1f}%" if unit == "%" else f"{value:+.1f} {unit}" if unit == "points" else f"{value:.1f} {unit}".rstrip()
-
-
 def _point(row: pd.Series, spec: Mapping, value_field: str, category: str, unit: str) -> str:
     """One mark in words: 'Oslo 12.5% at 2023' for points, 'Oslo -1.5 points' for dots."""
-    amount = _amount(row[value_field], unit)
+    amount = amount_text(row[value_field], unit, signed=unit == "points")
     if spec["kind"] == "dots":
         return f"{row[category]} {amount}"
     label = f"{row[spec['labels']]} " if spec.get("labels") else ""
@@ -247,15 +241,17 @@ def _point(row: pd.Series, spec: Mapping, value_field: str, category: str, unit:
 
 def describe(spec: Mapping, table: Table) -> str:
     """The chart in words, from its data: every point it draws, for readers who cannot see it."""
-    kind, title, unit = spec["kind"], spec.get("title", ""), table.unit
+    kind, title = spec["kind"], spec.get("title", "")
     if kind == "dumbbell":
         parts = [
-            f"{row[spec['y']['field']]}: " + ", ".join(f"{end.get('title', end['field'])} {_amount(row[end['field']], '%')}" for end in spec["ends"])
+            f"{row[spec['y']['field']]}: "
+            + ", ".join(f"{end.get('title', end['field'])} {amount_text(row[end['field']], table.units.get(end['field'], ''))}" for end in spec["ends"])
             for _, row in table.frame.iterrows()
         ]
         return f"{title}. " + "; ".join(parts) + "."
     x, y, series = spec["x"], spec["y"], spec["series"]
     value_field, category = (y["field"], x["field"]) if kind == "points" else (x["field"], y["field"])
+    unit = table.units.get(value_field, "")
     frame = table.frame.sort_values(x["sort_by"]) if kind == "points" and x.get("sort_by") else table.frame
     groups = []
     for name in series.get("order") or pd.unique(frame[series["field"]]):
@@ -266,9 +262,56 @@ def describe(spec: Mapping, table: Table) -> str:
 
 
 def _count(value: Any) -> str:
-    if isinstance(value, int) or (hasattr(value, "is_integer") and float(value).is_integer() and not isinstance(value, str)):
+    """A category as the axis shows it: whole numbers with thousands separators, anything else as it is."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
         return f"{int(value):,}"
     return str(value)
+
+
+REQUIRED = {"points": ("x", "y", "series"), "dots": ("x", "y", "series"), "dumbbell": ("x", "y", "ends")}
+CHART_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+def _named_columns(spec: Mapping, fail: Callable[..., ReportError]) -> list[str]:
+    """The columns a chart spec names: its axes' and series' fields, sort_by, labels and the dumbbell's ends."""
+    fields = []
+    for option in ("x", "y", "series"):
+        entry = spec.get(option)
+        if isinstance(entry, dict) and not (spec["kind"] == "dumbbell" and option == "x"):
+            if "field" not in entry:
+                raise fail(f"{option}: needs a field", expected=f"{option}: {{field: <column>}}")
+            fields.append(entry["field"])
+    fields += [spec["x"].get("sort_by"), spec.get("labels")]
+    fields += [end.get("field") if isinstance(end, dict) else None for end in spec.get("ends") or []]
+    return [column for column in fields if column is not None]
+
+
+def check_options(report: Report, spec: Mapping, table: Table) -> None:
+    """Every option a chart needs is there, every column it names exists, every series it draws is listed."""
+
+    def fail(message: str, **detail: Any) -> ReportError:
+        return ReportError.at(report.spec_file, f"chart {spec.get('id')!r}: {message}", line=spec.line, **detail)
+
+    if not CHART_ID.match(str(spec.get("id", ""))):
+        raise fail("a chart needs an id: lowercase words joined by hyphens", expected="e.g. id: accuracy-by-size", found=repr(spec.get("id")))
+    for option in REQUIRED[spec["kind"]]:
+        if not isinstance(spec.get(option), dict if option != "ends" else list):
+            raise fail(
+                f"{spec['kind']} charts need {option}:", expected=f"{option}: " + ("[{field: ...}, {field: ...}]" if option == "ends" else "{field: ...}")
+            )
+    for column in _named_columns(spec, fail):
+        table.column(column, report.spec_file, spec.line)
+    if spec["kind"] == "dumbbell" and len(spec["ends"]) != 2:
+        raise fail("a dumbbell has two ends", expected="ends: [{field: ...}, {field: ...}]", found=f"{len(spec['ends'])} ends")
+    series = spec.get("series")
+    if series:
+        drawn = {str(v) for v in table.frame[series["field"]].dropna()}
+        order = [str(v) for v in series.get("order") or []]
+        if order and drawn - set(order):
+            raise fail("series: order leaves out series the data has", expected=", ".join(sorted(drawn)), found=", ".join(order))
+        unknown = [str(n) for n in spec.get("line") or [] if str(n) not in drawn]
+        if unknown:
+            raise fail("line: names a series the data does not have", expected=", ".join(sorted(drawn)), found=", ".join(unknown))
 
 
 def build_charts(report: Report) -> dict[str, Chart]:
@@ -290,12 +333,8 @@ def _build_charts(report: Report) -> dict[str, Chart]:
             raise ReportError.at(
                 report.spec_file, f"chart {chart_id!r}: no table called {spec.get('data')!r}", line=spec.line, expected=", ".join(report.tables)
             )
-        try:
-            chart = KINDS[kind](report, spec, table)
-        except KeyError as error:
-            raise ReportError.at(
-                report.spec_file, f"chart {chart_id!r} ({kind}) needs {error.args[0]!r}", line=spec.line, fix=f"add {error.args[0]}: to the chart"
-            ) from None
+        check_options(report, spec, table)
+        chart = KINDS[kind](report, spec, table)
         description = describe(spec, table)
         try:
             vl = _config(chart.properties(description=description)).to_dict()
@@ -303,7 +342,6 @@ def _build_charts(report: Report) -> dict[str, Chart]:
             raise ReportError.at(
                 report.spec_file, f"chart {chart_id!r} is not a valid Vega-Lite chart: {error.message}", line=spec.line, fix="check the chart's options"
             ) from None
-        width = int(vl.get("width", WIDTH)) if isinstance(vl.get("width"), int) else WIDTH
         charts[chart_id] = Chart(
             id=chart_id,
             title=str(spec.get("title", "")),
@@ -312,9 +350,6 @@ def _build_charts(report: Report) -> dict[str, Chart]:
             spec=vl,
             data=_chart_data(table, list(table.frame.columns)),
             description=description,
-            datasets=table.datasets,
-            width=width,
-            height=HEIGHT,
             spec_file=report.spec_file,
         )
     return charts

@@ -63,10 +63,23 @@ class Checks:
         return self.report.tables[name]
 
     def number(self, table: Table, position: int, column: str | None = None) -> Number:
-        column = column or table.value
-        row = table.frame.iloc[position]
-        label = str(row[table.label]) if table.label else ""
-        return Number(float(row[column]), label, table.sources[position], unit="points" if column == "gap" else table.unit, points=column == "gap")
+        return table.number(position, column, self.file, self.claim.line)
+
+    def limit(self, key: str) -> float | None:
+        """A numeric option (at_least, at_most, tolerance), or None when the claim does not set it."""
+        if key not in self.claim:
+            return None
+        value = self.claim[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(f"{key}: must be a number of points", expected="e.g. 2.5", found=repr(value))
+        return float(value)
+
+    def expect(self, allowed: tuple[str, ...]) -> str:
+        """The claim's ``expect:``, one of ``allowed`` (the first is the default)."""
+        value = self.claim.get("expect", allowed[0])
+        if value not in allowed:
+            raise self.error("unknown expect:", expected=" or ".join(allowed), found=repr(value))
+        return str(value)
 
     def ref(self, ref: Any, key: str) -> Number:
         """One value: ``{from: table, where: {column: value}}`` naming exactly one row, or a number."""
@@ -75,7 +88,7 @@ class Checks:
         if not isinstance(ref, dict) or "from" not in ref:
             raise self.error(f"{key} must name a value", expected="{from: <table>, where: {<column>: <value>}}", found=repr(ref))
         table = self.table(ref["from"])
-        rows = table.rows(ref.get("where", {}), self.file, getattr(ref, "line", self.claim.line))
+        rows = table.rows(ref.get("where") or {}, self.file, getattr(ref, "line", self.claim.line))
         if len(rows) != 1:
             raise self.error(
                 f"{key} must select exactly one row of {table.name!r}",
@@ -87,7 +100,7 @@ class Checks:
 
     def group(self) -> tuple[Table, list[int]]:
         table = self.table(self.need("from"))
-        return table, table.rows(self.claim.get("where", {}), self.file, self.claim.line)
+        return table, table.rows(self.claim.get("where") or {}, self.file, self.claim.line)
 
     def need(self, key: str) -> Any:
         if key not in self.claim:
@@ -104,25 +117,24 @@ class Checks:
         a, b = self.ref(self.need("a"), "a"), self.ref(self.need("b"), "b")
         diff = difference(a, b)
         higher = a.value > b.value
-        holds = higher if self.claim.get("expect", "higher") == "higher" else a.value < b.value
-        gap = abs(diff.value)
-        if "at_least" in self.claim:
-            holds = holds and gap >= float(self.claim["at_least"])
-        if "at_most" in self.claim:
-            holds = holds and gap <= float(self.claim["at_most"])
-        return holds, {"a": a, "b": b, "diff": diff, "gap": _abs(diff), "higher": higher}
+        holds = higher if self.expect(("higher", "lower")) == "higher" else a.value < b.value
+        return holds and self._within_limits(abs(diff.value)), {"a": a, "b": b, "diff": diff, "gap": _abs(diff), "higher": higher}
 
     def within(self) -> tuple[bool, dict[str, Any]]:
         """``a`` and ``b`` differ by at most ``tolerance`` points."""
         a, b = self.ref(self.need("a"), "a"), self.ref(self.need("b"), "b")
         diff = difference(a, b)
-        return abs(diff.value) <= float(self.need("tolerance")), {"a": a, "b": b, "diff": diff, "gap": _abs(diff)}
+        self.need("tolerance")
+        return abs(diff.value) <= (self.limit("tolerance") or 0.0), {"a": a, "b": b, "diff": diff, "gap": _abs(diff)}
 
     def order(self) -> tuple[bool, dict[str, Any]]:
         """The listed values stand in this order, highest first (or lowest, ``expect: ascending``)."""
-        items = [self.ref(ref, f"items[{i}]") for i, ref in enumerate(self.need("items"))]
+        listed = self.need("items")
+        if not isinstance(listed, list) or len(listed) < 2:
+            raise self.error("items: must list at least two values", expected="items: [{from: ..., where: ...}, ...]", found=repr(listed))
+        items = [self.ref(ref, f"items[{i}]") for i, ref in enumerate(listed)]
         values = [n.value for n in items]
-        ascending = self.claim.get("expect", "descending") == "ascending"
+        ascending = self.expect(("descending", "ascending")) == "ascending"
         pairs = list(itertools.pairwise(values))
         holds = all(x < y for x, y in pairs) if ascending else all(x > y for x, y in pairs)
         ranked = sorted(items, key=lambda n: n.value, reverse=True)
@@ -131,7 +143,10 @@ class Checks:
     def trend(self) -> tuple[bool, dict[str, Any]]:
         """Along an axis column, the values rise (``expect: rising``, the default) or fall at every step."""
         table, rows = self.group()
-        along = self.need("along")
+        along = table.column(self.need("along"), self.file, self.claim.line)
+        expect = self.expect(("rising", "falling"))
+        if table.frame[along].iloc[rows].isna().any():
+            raise self.error(f"the axis column {along!r} has empty cells in this group", fix="fill them in, or narrow where:")
         ordered = sorted(rows, key=lambda r: table.frame.iloc[r][along])
         points = [self.number(table, r) for r in ordered]
         if len(points) < 2:
@@ -139,7 +154,7 @@ class Checks:
         steps = [b.value - a.value for a, b in itertools.pairwise(points)]
         direction = "rising" if all(s > 0 for s in steps) else "falling" if all(s < 0 for s in steps) else "mixed"
         at = [table.frame.iloc[r][along] for r in ordered]
-        return direction == self.claim.get("expect", "rising"), {
+        return direction == expect, {
             "points": points,
             "first": points[0],
             "last": points[-1],
@@ -166,24 +181,36 @@ class Checks:
         margin = _abs(difference(top, runner_up))
         tied = top.value == runner_up.value
         expect = self.claim.get("expect")
+        if expect is not None and not table.label:
+            raise self.error(f"expect: needs table {table.name!r} to name its rows", fix=f"add label: <column> to {table.name} under data:")
         holds = not tied and (expect is None or top.label == str(expect))
         return holds, {"top": top, "runner_up": runner_up, "margin": margin, "ranked": ranked, "tied": tied}
 
     def every(self) -> tuple[bool, dict[str, Any]]:
         """Every value of a group (by size, ignoring sign) lies within ``at_most`` / ``at_least`` points."""
         table, rows = self.group()
+        if not rows:
+            raise self.error("every needs at least one row", found="0 rows", fix="widen where:")
         numbers = [self.number(table, r) for r in rows]
         sizes = sorted(numbers, key=lambda n: abs(n.value))
-        holds = bool(numbers)
-        if "at_most" in self.claim:
-            holds = holds and abs(sizes[-1].value) <= float(self.claim["at_most"])
-        if "at_least" in self.claim:
-            holds = holds and abs(sizes[0].value) >= float(self.claim["at_least"])
-        return holds, {"values": numbers, "largest": _abs(sizes[-1]), "smallest": _abs(sizes[0]), "count": len(numbers)}
+        holds = all(self._within_limits(abs(n.value)) for n in numbers)
+        signs = {n.value > 0 for n in numbers if n.value}
+        return holds, {
+            "values": numbers,
+            "largest": _abs(sizes[-1]),
+            "smallest": _abs(sizes[0]),
+            "count": len(numbers),
+            "both_signs": len(signs) == 2,
+        }
+
+    def _within_limits(self, size: float) -> bool:
+        """Whether a size in points meets the claim's at_least and at_most."""
+        at_least, at_most = self.limit("at_least"), self.limit("at_most")
+        return (at_least is None or size >= at_least) and (at_most is None or size <= at_most)
 
 
 def _abs(number: Number) -> Number:
-    return Number(abs(number.value), number.label, number.sources, number.unit, number.decimals, number.points)
+    return Number(abs(number.value), number.label, number.sources, number.unit, number.decimals)
 
 
 CHECKS: dict[str, Callable[[Checks], tuple[bool, dict[str, Any]]]] = {
@@ -222,11 +249,18 @@ def _render(text: str, values: dict[str, Any], checks: Checks, plain: bool) -> s
             expected=", ".join(sorted(values)),
             fix="use one of the expected names",
         ) from None
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError, ZeroDivisionError) as error:
+        raise checks.error(
+            f"the claim's text could not be written: {error}",
+            fix="print numbers as {{ a }} (not {{ a.value }}), and use only the values the check gives",
+        ) from None
 
 
 def evaluate(report: Report, spec: Mapping) -> Claim:
     """Run one claim's check and render its sentence, in HTML and as plain text."""
-    checks = Checks(report, spec)
+    if not isinstance(spec, dict):
+        raise ReportError.at(report.spec_file, "each claim must be a mapping of keys", expected="- id: ...\n  check: ...", found=repr(spec))
+    checks = Checks(report, spec if isinstance(spec, Mapping) else Mapping(spec))
     claim_id = str(spec.get("id", ""))
     if not CLAIM_ID.match(claim_id):
         raise checks.error(
@@ -243,8 +277,9 @@ def evaluate(report: Report, spec: Mapping) -> Claim:
         raise checks.error("unknown check", expected=", ".join(CHECKS), found=repr(name))
     holds, values = CHECKS[name](checks)
     text = checks.need("text")
-    limits = {key: spec[key] for key in ("at_least", "at_most", "tolerance") if key in spec}
-    context = {**values, **limits, "holds": holds, "where": dict(spec.get("where") or {})}
+    limits = {key: f"{value:g}" for key in ("at_least", "at_most", "tolerance") if (value := checks.limit(key)) is not None}
+    where = spec.get("where")
+    context = {**values, **limits, "holds": holds, "where": dict(where) if isinstance(where, dict) else {}}
     return Claim(
         id=claim_id,
         kind=kind,
@@ -253,7 +288,7 @@ def evaluate(report: Report, spec: Mapping) -> Claim:
         text=_render(text, context, checks, plain=True),
         holds=holds,
         values=values,
-        line=spec.line,
+        line=checks.claim.line,
     )
 
 

@@ -47,8 +47,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from report.build import Project, current_claims, load_json
-    from report.changes import baseline_ref, claims_at, compare, describe_ref, to_markdown
+    from report.changes import baseline_ref, claims_at, compare, describe_ref, load_json, to_markdown
 
     root = Path(args.root)
     if args.files:
@@ -63,6 +62,8 @@ def _diff(args: argparse.Namespace) -> int:
         old = claims_at(root, ref, root / ".cache" / "claims")
         if old is None:
             raise ReportError.at("build_report.py diff", f"the data at {ref} could not be read", fix="choose a version whose data validates")
+        from report.build import Project, current_claims
+
         new = current_claims(Project(root))
         labels = [describe_ref(root, ref), "the working tree"]
     print(to_markdown(compare(old, new), *labels, heading="###"), end="")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import copy
 import csv
-import hashlib
 import io
 import json
 import math
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
     from frictionless.table import Row
 
 DESCRIPTOR_NAMES = ("datapackage.yaml", "datapackage.yml", "datapackage.json")
-READINGS = {"figure": "read off the figure", "table": "published in a table"}
 CSV_DEFAULTS = {"delimiter": ",", "quote_char": '"', "double_quote": True, "skip_initial_space": False}
 DELIMITERS = (",", ";", "\t", "|")
 INT64 = (-(2**63), 2**63 - 1)
@@ -56,7 +54,6 @@ class Dataset:
     primary_key: tuple[str, ...]
     frame: pd.DataFrame
     lines: tuple[int, ...]
-    digest: str
 
     def field(self, name: str) -> Field:
         """The field called ``name``, or a located error naming the fields there are."""
@@ -74,12 +71,6 @@ class Dataset:
     def approximate(self) -> bool:
         """Whether the values were read off a figure rather than published as numbers."""
         return self.reading == "figure"
-
-    def provenance(self, row: int) -> str:
-        """Where the values of a row come from, in words a reader understands."""
-        how = READINGS.get(self.reading, self.reading)
-        note = f"{how}, about ±{self.precision:g} points" if self.approximate else how
-        return f"{self.path}, line {self.lines[row]}; {note}"
 
 
 @dataclass(frozen=True)
@@ -577,5 +568,4 @@ def _dataset(spec: dict[str, Any], resource: Resource, data: _Csv, csv_name: str
         primary_key=tuple(resource.schema.primary_key),
         frame=frame,
         lines=tuple(data.line(row.row_number) or row.row_number for row in rows),
-        digest=hashlib.sha256(data.raw).hexdigest(),
     )

@@ -6,12 +6,13 @@ import html
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import jinja2
+import pandas as pd
 import yaml
 from markupsafe import Markup
 
@@ -21,7 +22,7 @@ from report.data import Dataset
 from report.errors import ReportError
 from report.spec import Report, Table
 from report.tables import markdown_table
-from report.text import Number, attribute, finalize, inert
+from report.text import Number, finalize, inert
 
 FIGURES = "figures"
 
@@ -34,6 +35,7 @@ class RenderedReport:
     claims: dict[str, Claim]
     charts: dict[str, Chart]
     files: dict[str, bytes]
+    meta: dict[str, str] = field(default_factory=dict)
 
 
 def environment(templates: Path) -> jinja2.Environment:
@@ -49,6 +51,7 @@ def environment(templates: Path) -> jinja2.Environment:
     )
     env.filters["count"] = count
     env.filters["url"] = safe_url
+    env.filters["code"] = code
     env.filters["anchor"] = anchor
     env.filters["yaml"] = front_matter_value
     return env
@@ -59,9 +62,14 @@ def front_matter_value(text: object) -> Markup:
     return Markup(json.dumps(html.escape(" ".join(str(text).split())), ensure_ascii=False))
 
 
+def code(text: object) -> Markup:
+    """Text from data as inline code (HTML, so that nothing in it is read as Markdown or decoded twice)."""
+    return Markup(f"<code>{html.escape(' '.join(str(text).splitlines()))}</code>")
+
+
 def safe_url(url: object) -> Markup:
     """A link target from data: http(s), or a relative path; anything else (``javascript:``…) is refused."""
-    text = str(url).strip()
+    text = html.unescape(str(url)).strip()
     scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", text)
     if scheme and scheme.group(1).lower() not in {"http", "https"}:
         raise ReportError.at("data/datapackage.yaml", "a link must be http, https or a relative path", expected="https://…", found=text, fix="correct the link")
@@ -95,7 +103,7 @@ def figure_block(chart: Chart, files: dict[str, bytes], caption: str = "") -> Ma
         '<figcaption markdown="1">\n'
         f'<a class="fig-anchor" href="#fig-{chart.id}" title="Link to this figure">{inert(chart.title)}</a>{". " + caption_text if caption_text else ""}\n'
         f'<span class="fig-downloads">Download: {downloads}'
-        f' <button class="fig-share" type="button" hidden data-image="{base}.png" data-caption="{attribute(chart.title)}"'
+        f' <button class="fig-share" type="button" data-image="{base}.png" data-caption="{inert(chart.title)}"'
         f' title="Copy a Markdown snippet of this figure for a discussion">Share</button></span>\n'
         "</figcaption>\n"
         "</figure>\n\n"
@@ -106,7 +114,7 @@ def figure_block(chart: Chart, files: dict[str, bytes], caption: str = "") -> Ma
 def claim_span(claim: Claim) -> Markup:
     """A claim in running text, with its permanent anchor and a link to it."""
     return Markup(
-        f'<span class="claim claim--{claim.kind}" id="{claim.anchor}" data-claim="{attribute(claim.id)}">{claim.html}'
+        f'<span class="claim claim--{claim.kind}" id="{claim.anchor}" data-claim="{inert(claim.id)}">{claim.html}'
         f'<a class="claim-link" href="#{claim.anchor}" title="Link to this sentence" aria-label="Link to this sentence"></a></span>'
     )
 
@@ -149,6 +157,8 @@ class Helpers:
     def claim(self, claim_id: str) -> Markup:
         """The claim's sentence with its anchor and link; each claim must appear once."""
         found = self._lookup("claim", self.rendered.claims, claim_id)
+        if claim_id in self.used:
+            raise ReportError.at(self.shown, f"claim({claim_id!r}) is placed twice", fix="place it once; say it again elsewhere with restate()")
         self.used.add(claim_id)
         return claim_span(found)
 
@@ -161,22 +171,23 @@ class Helpers:
         return figure_block(self._lookup("chart", self.rendered.charts, chart_id), self.rendered.files, caption)
 
     def value(self, name: str, column: str | None = None, **where: Any) -> Number:
-        """One value of a table, with its source."""
+        """One value of a table, with its unit and source."""
         table, row = self._row(name, where)
-        record = table.frame.iloc[row]
-        label = str(record[table.label]) if table.label else ""
-        return Number(float(record[column or table.value]), label, table.sources[row], unit=table.unit)
+        return table.number(row, column, self.shown, None)
 
     def cell(self, name: str, column: str, **where: Any) -> Any:
-        """One cell of a table, as it is."""
+        """One cell of a table, as it is (a whole number stays whole; show other numbers with value())."""
         table, row = self._row(name, where)
-        return table.frame.iloc[row][column]
+        cell = table.frame.iloc[row][table.column(column, self.shown, None)]
+        if isinstance(cell, float) and cell.is_integer():
+            return int(cell)
+        return "" if pd.isna(cell) else cell if not isinstance(cell, float) else table.number(row, column, self.shown, None)
 
     def listing(self, name: str, column: str, sort_by: str | None = None) -> str:
         """The distinct values of a column, joined by commas."""
         table = self._lookup("table", self.report.tables, name)
-        frame = table.frame.sort_values(sort_by) if sort_by else table.frame
-        return ", ".join(str(v) for v in dict.fromkeys(frame[column].astype(str)))
+        frame = table.frame.sort_values(table.column(sort_by, self.shown, None)) if sort_by else table.frame
+        return ", ".join(str(v) for v in dict.fromkeys(frame[table.column(column, self.shown, None)].astype(str)))
 
     def precision(self, name: str) -> str:
         """How far a table's readings may be off, e.g. '±0.3 points'."""
@@ -208,8 +219,6 @@ def render_report_page(env: jinja2.Environment, rendered: RenderedReport) -> str
     """The report's Markdown page; every claim of the spec must appear on it."""
     report = rendered.report
     helpers = Helpers(rendered)
-    if report.headline and report.headline not in rendered.claims:
-        raise ReportError.at(report.spec_file, f"headline names no claim: {report.headline!r}", expected=", ".join(rendered.claims), found=report.headline)
     headline = rendered.claims[report.headline].text if report.headline else report.summary
     text = render_template(env, f"reports/{report.template}", {"report": report, "cite": report.cite, "headline": headline, **helpers.context()})
     missing = [c for c in rendered.claims if c not in helpers.used]
@@ -259,7 +268,7 @@ def render_data_page(env: jinja2.Environment, datasets: dict[str, Dataset], desc
     def fields_table(dataset: Dataset) -> Markup:
         lines = ["| Column | Type | Unit | Description |", "| --- | --- | --- | --- |"]
         for f in dataset.fields:
-            lines.append(f"| `{inert(f.name)}` | {f.type} | {inert(f.unit or '')} | {inert(f.description)} |")
+            lines.append(f"| {code(f.name)} | {f.type} | {inert(f.unit or '')} | {inert(f.description)} |")
         return Markup("\n".join(lines))
 
     def values_table(dataset: Dataset) -> Markup:

@@ -5,20 +5,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from report.spec import Source
-
 # Characters that Markdown or HTML would read as syntax; data text shows them as entities.
 _INERT = {c: f"&#{ord(c)};" for c in "\\`*_{}[]#|<>&\"'~=$^"}
 
 
 def inert(text: object) -> str:
-    """Text from data, escaped so that neither Markdown nor HTML reads anything in it."""
-    return "".join(_INERT.get(c, c) for c in str(text))
+    """Text from data, escaped so that neither Markdown nor HTML reads anything in it (in text or in attributes).
+
+    Line breaks become spaces: a line break in a cell would otherwise end a table row or start a block.
+    """
+    return "".join(_INERT.get(c, c) for c in " ".join(str(text).splitlines()))
 
 
-def attribute(text: object) -> str:
-    """Text for an HTML attribute value: quotes escaped, and Markdown syntax too, as in ``inert``."""
-    return inert(text)
+@dataclass(frozen=True)
+class Source:
+    """Where one value comes from: a CSV line (and the row's key), and whether it was read off a figure."""
+
+    file: str
+    line: int
+    dataset: str
+    approximate: bool
+    precision: float
+    key: str = ""
+
+    def describe(self) -> str:
+        """The source in words, as a tooltip shows it."""
+        how = f"read off the figure, about ±{self.precision:g} points" if self.approximate else "published in a table"
+        return f"{self.file}, line {self.line}; {how}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The source for claims.json."""
+        return {"file": self.file, "line": self.line, "dataset": self.dataset, "key": self.key, "approximate": self.approximate}
 
 
 @dataclass(frozen=True)
@@ -30,14 +47,10 @@ class Number:
     sources: tuple[Source, ...]
     unit: str = "%"
     decimals: int = 1
-    points: bool = False
 
     def text(self) -> str:
-        """The number as a sentence reads it: ``83.4%`` or ``6.2 points``."""
-        number = f"{self.value:,.{self.decimals}f}"
-        if self.points:
-            return f"{number} points"
-        return f"{number}{self.unit}" if self.unit == "%" else f"{number} {self.unit}".rstrip()
+        """The number as a sentence reads it: ``83.4%``, ``6.2 points`` or ``1,000.0 samples``."""
+        return amount(self.value, self.unit, self.decimals)
 
     @property
     def approximate(self) -> bool:
@@ -55,8 +68,7 @@ class Number:
     def __html__(self) -> str:
         mark = "~" if self.approximate else ""
         return (
-            f'<span class="num{" num--approx" if self.approximate else ""}" tabindex="0" '
-            f'title="{attribute(self.provenance())}">{mark}{inert(self.text())}</span>'
+            f'<span class="num{" num--approx" if self.approximate else ""}" tabindex="0" title="{inert(self.provenance())}">{mark}{inert(self.text())}</span>'
         )
 
     def __float__(self) -> float:
@@ -67,7 +79,7 @@ class Number:
         return {
             "label": self.label,
             "value": round(self.value, 6),
-            "unit": "points" if self.points else self.unit,
+            "unit": self.unit,
             "approximate": self.approximate,
             "sources": [source.to_dict() for source in self.sources],
         }
@@ -79,9 +91,15 @@ def difference(a: Number, b: Number) -> Number:
         value=round(a.value - b.value, 6),
         label=f"{a.label} minus {b.label}",
         sources=a.sources + b.sources,
+        unit="points",
         decimals=max(a.decimals, b.decimals),
-        points=True,
     )
+
+
+def amount(value: float, unit: str, decimals: int = 1, signed: bool = False) -> str:
+    """A number with its unit: ``83.4%``, ``-1.5 points``, ``12.0 mm``; the one place numbers are formatted."""
+    number = f"{value:+,.{decimals}f}" if signed else f"{value:,.{decimals}f}"
+    return f"{number}{unit}" if unit == "%" else f"{number} {unit}".rstrip()
 
 
 def finalize(value: Any) -> str:

@@ -91,4 +91,4 @@ def test_the_guides_bad_cell_example_is_the_real_message(project: Path, guide: s
 def test_the_guide_is_not_listed_as_a_report_but_is_in_the_navigation() -> None:
     generated = generate(Project(ROOT), cache=RenderCache(None), render_charts=False)
     assert "guide/" not in generated.pages["index.md"]
-    assert generated.nav[-1] == {"Author's guide": "guide/index.md"}
+    assert generated.nav[-1] == {"Author&#x27;s guide": "guide/index.md"}

@@ -45,6 +45,10 @@
     tip.style.top = Math.max(8, y) + "px";
   }
 
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && tip) tip.hidden = true;
+  });
+
   function upgrade(vega, box) {
     return fetch(box.getAttribute("data-vega"))
       .then(function (response) {
@@ -96,7 +100,7 @@
   function shareButtons() {
     document.querySelectorAll(".fig-share").forEach(function (button) {
       var figure = button.closest("figure");
-      button.hidden = false;
+      button.classList.add("fig-share--ready");
       button.addEventListener("click", function () {
         var page = location.href.split("#")[0].replace(/index\.html$/, "");
         var image = new URL(button.getAttribute("data-image"), page).href;
@@ -122,15 +126,18 @@
           var ascending = cell.getAttribute("aria-sort") !== "ascending";
           Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) { c.removeAttribute("aria-sort"); });
           cell.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+          // Numbers sort before text, empty cells last, whatever the direction.
           var key = function (row) {
             var text = row.cells[index] ? row.cells[index].textContent.trim() : "";
             var number = parseFloat(text.replace(/[,%~]/g, ""));
-            return isNaN(number) || !/^[~\d.,%+-]+$/.test(text) ? text.toLowerCase() : number;
+            if (text === "") return [2, ""];
+            return isNaN(number) || !/^[~\d.,%+-]+$/.test(text) ? [1, text.toLowerCase()] : [0, number];
           };
           var rows = Array.prototype.slice.call(body.rows);
           rows.sort(function (a, b) {
             var x = key(a), y = key(b);
-            var order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+            if (x[0] !== y[0] || x[0] === 2) return x[0] - y[0];
+            var order = x[0] === 0 ? x[1] - y[1] : x[1].localeCompare(y[1]);
             return ascending ? order : -order;
           });
           rows.forEach(function (row) { body.appendChild(row); });
@@ -151,6 +158,8 @@
           console.warn("Chart kept static:", error);
         });
       });
+    }, function () {
+      console.warn("Charts kept static: the chart library could not be loaded.");
     });
   }
 
