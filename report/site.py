@@ -42,7 +42,8 @@ def mkdocs_build(root: Path, generated: Generated, site_dir: Path, site_url: str
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
 
-    os.environ["SOURCE_DATE_EPOCH"] = source_date_epoch(root)
+    saved = {name: os.environ.get(name) for name in ("SOURCE_DATE_EPOCH", "NO_MKDOCS_2_WARNING")}
+    os.environ["SOURCE_DATE_EPOCH"] = source_date_epoch(root)  # MkDocs stamps the sitemap with it
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     counter = _WarningCounter()
     logger = logging.getLogger("mkdocs")
@@ -61,6 +62,11 @@ def mkdocs_build(root: Path, generated: Generated, site_dir: Path, site_url: str
     finally:
         HOOKS.preloaded = None
         logger.removeHandler(counter)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def publish(root: Path, generated: Generated, site_dir: Path, site_url: str | None = None) -> list[str]:

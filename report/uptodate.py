@@ -6,12 +6,25 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
 INPUT_FOLDERS = ("data", "templates", "docs", "report")
 INPUT_FILES = ("mkdocs.yml", "build_report.py")
-PACKAGES = ("mkdocs", "mkdocs-material", "altair", "vl-convert-python", "pandas", "frictionless", "jinja2", "markupsafe", "pyyaml")
+PACKAGES = (
+    "mkdocs",
+    "mkdocs-material",
+    "markdown",
+    "pymdown-extensions",
+    "altair",
+    "vl-convert-python",
+    "pandas",
+    "frictionless",
+    "jinja2",
+    "markupsafe",
+    "pyyaml",
+)
 
 
 def source_date_epoch(root: Path) -> str:
@@ -44,7 +57,7 @@ def build_key(root: Path, site_url: str | None) -> str:
             digest.update(f"{package}={metadata.version(package)}\n".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{package}=none\n".encode())
-    digest.update(f"url={site_url}\nepoch={source_date_epoch(root)}\nbaseline={baseline_ref(root)}\n".encode())
+    digest.update(f"python={sys.version}\nurl={site_url}\nepoch={source_date_epoch(root)}\nbaseline={baseline_ref(root)}\n".encode())
     return digest.hexdigest()
 
 
