@@ -1,0 +1,430 @@
+"""The benchmark's verdicts and its report: targets met or not (with the measured gap and its cause), Markdown and JSON."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from harness import ROOT, Stat
+
+if TYPE_CHECKING:
+    from run import Bench
+
+KB = 1024
+PAGE_BEFORE_KB, PAGE_INTERACTIVE_KB = 90, 250
+COLD_RATIO, REBUILD_RATIO, REPORTS_S, RSS_MB = 0.25, 1.2, 30.0, 1024
+FIRST_STAGES = ("imports", "data", "specs", "claims", "chart specs", "chart rendering", "pages")
+
+
+@dataclass
+class Row:
+    """A line of the timings table."""
+
+    name: str
+    stat: Stat | None = None
+    note: str = ""
+
+
+@dataclass
+class Target:
+    """A target, what was measured against it, whether it is met, and if not the gap and its cause."""
+
+    name: str
+    goal: str
+    measured: str
+    met: bool | None
+    gap: str = ""
+
+
+def _kb(size: float | None) -> str:
+    return "n/a" if size is None else f"{size / KB:.1f} KB"
+
+
+def _s(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} s"
+
+
+def _top(mapping: dict[str, float], count: int = 3) -> str:
+    return ", ".join(f"{name} {value:.2f} s" for name, value in sorted(mapping.items(), key=lambda kv: -kv[1])[:count])
+
+
+def _missing(bench: Bench, *keys: str) -> str:
+    for key in keys:
+        if key in bench.skipped:
+            return f"not measured: {bench.skipped[key]}"
+        if key in bench.errors:
+            return f"not measured: {key} failed ({bench.errors[key][:200]})"
+    return "not measured"
+
+
+def _cold_cause(r: dict[str, Any]) -> str:
+    split = r.get("cold_stages")
+    if not split:
+        return ""
+    stages = split["stages_s"]
+    charts = split.get("calls", {}).get("chart rendering", 0)
+    first, later = split.get("first_call_s", {}).get("chart rendering"), split.get("later_calls_median_s", {}).get("chart rendering")
+    per_chart = f": the first {first:.2f} s (vl-convert starting), then {later:.2f} s per chart" if first is not None and later is not None else ""
+    return f"largest stages of the cold build: {_top(stages)}; chart rendering {stages['chart rendering']:.2f} s for {charts} charts{per_chart}"
+
+
+def _rebuild_cause(r: dict[str, Any]) -> str:
+    split = r.get("rebuild_stages")
+    if not split:
+        return ""
+    stages = split["stages_s"]
+    before = {name: stages[name] for name in FIRST_STAGES}
+    if r["rebuild_no_change"].get("up_to_date_skip"):
+        return f"the up-to-date check alone takes {r['rebuild_no_change']['median_s']:.2f} s"
+    return (
+        f"before MkDocs runs, the rebuild spends {sum(before.values()):.2f} s that bare mkdocs does not ({_top(before, 4)}); "
+        f"its MkDocs stage takes {stages['mkdocs']:.2f} s against {r['bare_mkdocs']['median_s']:.2f} s for a whole bare mkdocs process"
+    )
+
+
+def _ratio_target(bench: Bench, name: str, goal: str, ours: str, theirs: str, limit: float, cause: str, keys: tuple[str, ...]) -> None:
+    r = bench.results
+    if ours not in r or theirs not in r:
+        bench.targets.append(Target(name, goal, _missing(bench, *keys), None))
+        return
+    a, b = r[ours]["median_s"], r[theirs]["median_s"]
+    ratio = a / b
+    cpu = r[ours].get("median_cpu_s", 0) / max(r[theirs].get("median_cpu_s", 1e-9), 1e-9)
+    measured = f"{ratio:.2f}x ({_s(a)} / {_s(b)}; CPU time {cpu:.2f}x)"
+    met = ratio <= limit
+    gap = "" if met else f"{ratio / limit:.1f}x over: {a - b * limit:.2f} s too slow. {cause}"
+    bench.targets.append(Target(name, goal, measured, met, gap))
+
+
+def evaluate(bench: Bench) -> None:
+    """Fill ``bench.targets`` from the results."""
+    r = bench.results
+    if "peer" in r:
+        r["peer_clean"] = r["peer"]["clean_build"]
+        r["peer_warm"] = r["peer"]["warm_build"]
+    _ratio_target(
+        bench,
+        "Cold full build vs Observable Framework clean build",
+        f"<= {COLD_RATIO}x",
+        "cold_build",
+        "peer_clean",
+        COLD_RATIO,
+        _cold_cause(r),
+        ("observable framework", "cold build"),
+    )
+    _rebuild_target(bench)
+    _csv_target(bench)
+    _reports_targets(bench)
+    _rows_target(bench)
+    _page_targets(bench)
+    _lighthouse_target(bench)
+    r.pop("peer_clean", None)
+    r.pop("peer_warm", None)
+
+
+def _rebuild_target(bench: Bench) -> None:
+    r = bench.results
+    before = len(bench.targets)
+    _ratio_target(
+        bench,
+        "No-change rebuild vs bare `mkdocs build`",
+        f"<= {REBUILD_RATIO}x",
+        "rebuild_no_change",
+        "bare_mkdocs",
+        REBUILD_RATIO,
+        _rebuild_cause(r),
+        ("no-change rebuild", "bare mkdocs"),
+    )
+    if "rebuild_no_change" in r:
+        rendered, changed = r["rebuild_no_change"]["charts_rendered_max"], r["rebuild_no_change"]["files_changed_max"]
+        met = rendered == 0 and changed == 0
+        gap = "" if met else f"{rendered} charts rendered and {changed} files rewritten with no input change"
+        bench.targets.append(Target("No-change rebuild renders and rewrites nothing", "0 charts, 0 files", f"{rendered} charts, {changed} files", met, gap))
+    elif len(bench.targets) == before:
+        bench.targets.append(Target("No-change rebuild renders and rewrites nothing", "0 charts, 0 files", _missing(bench, "no-change rebuild"), None))
+
+
+def _csv_target(bench: Bench) -> None:
+    entry = bench.results.get("rebuild_csv_change")
+    name, goal = "One CSV change re-renders only the charts that read it", "rendered = charts reading the CSV"
+    if not entry:
+        bench.targets.append(Target(name, goal, _missing(bench, "CSV change"), None))
+        return
+    expected, changed = entry["charts_reading_the_csv"], entry["charts_whose_svg_changed"]
+    rendered = max(entry["charts_rendered"])
+    cards = max(entry.get("social_cards_changed", [0]))
+    reading = ", ".join(expected) if expected is not None else "unknown (--smoke)"
+    measured = f"{rendered} rendered per run (social cards changed: {cards}), SVG changed: {', '.join(changed) or 'none'}; reading the CSV: {reading}"
+    if expected is None:
+        bench.targets.append(Target(name, goal, measured, None, "the stage split (skipped by --smoke) lists which charts read the CSV"))
+        return
+    met = rendered <= len(expected) + cards and set(changed) == set(expected)
+    gap = "" if met else f"{rendered} renders (SVG changed: {', '.join(changed)}) for {len(expected)} charts that read the CSV and {cards} social cards"
+    bench.targets.append(Target(name, goal, measured, met, gap))
+
+
+def _reports_targets(bench: Bench) -> None:
+    runs = bench.results.get("synthetic_reports")
+    name = "100 reports x 3 charts, cold"
+    if not runs or "100" not in runs:
+        why = _missing(bench, "synthetic reports") if not runs else "not measured: 100 reports not among the sizes built"
+        bench.targets.append(Target(name, f"<= {REPORTS_S:.0f} s, linear", why, None))
+        return
+    seconds = runs["100"]["median_s"]
+    fit = runs.get("fit", {})
+    linear = fit.get("linear")
+    per_chart = ""
+    later = (bench.results.get("cold_stages") or {}).get("later_calls_median_s", {})
+    counts = {"chart rendering": 300, "chart specs": 100, "social cards": 100}
+    parts = [f"{stage} {counts[stage]} x {later[stage]:.3f} s = {counts[stage] * later[stage]:.0f} s" for stage in counts if stage in later]
+    if parts:
+        per_chart = "; estimated from the cold split (calls after the first): " + ", ".join(parts)
+    met = seconds <= REPORTS_S and bool(linear)
+    measured = f"{_s(seconds)}, {fit.get('slope_s_per_report', 0):.2f} s per report (slopes {fit.get('slopes_s_per_report')}, linear: {linear})"
+    gap = "" if met else (f"{seconds - REPORTS_S:.1f} s over" if seconds > REPORTS_S else "") + ("" if linear else "; not linear") + per_chart
+    bench.targets.append(Target(name, f"<= {REPORTS_S:.0f} s, linear", measured, met, gap.strip("; ")))
+
+
+def _rows_target(bench: Bench) -> None:
+    rows = bench.results.get("rows") or {}
+    name, goal = "10^6-row dataset", f"builds, RSS <= {RSS_MB} MB, page weight <= the 10^3-row page"
+    big = rows.get("1000000")
+    if big is None:
+        bench.targets.append(Target(name, goal, _missing(bench, "rows") if not rows else "not measured: 10^6 rows not among the sizes built", None))
+        return
+    small_weight = (rows.get("1000", {}).get("page_weight") or {}).get("interactive", {}).get("gzip_bytes")
+    if big["exit_code"] != 0:
+        measured = f"exit {big['exit_code']} after {_s(big['median_s'])}, peak RSS {big['peak_rss_mb']:.0f} MB, clean error: {big.get('clean_error')}"
+        bench.targets.append(Target(name, goal, measured, False, f"does not build: {big.get('error', '')[:400]}"))
+        return
+    weight = big["page_weight"]["interactive"]["gzip_bytes"]
+    met = big["peak_rss_mb"] <= RSS_MB and (small_weight is None or weight <= small_weight)
+    measured = f"built in {_s(big['median_s'])}, peak RSS {big['peak_rss_mb']:.0f} MB, page {_kb(weight)} vs {_kb(small_weight)} at 10^3 rows"
+    bench.targets.append(Target(name, goal, measured, met, "" if met else "RSS or page weight over the target"))
+
+
+def _page_targets(bench: Bench) -> None:
+    r = bench.results
+    browsed = r.get("page_browser")
+    source = browsed or r.get("page_files")
+    if not source:
+        bench.targets.append(Target("Report page weight", f"<= {PAGE_BEFORE_KB} KB / {PAGE_INTERACTIVE_KB} KB gzip", _missing(bench, "page"), None))
+        return
+    how = "Chromium" if browsed else "files"
+    heaviest = sorted((browsed or {}).get("responses", []), key=lambda x: -x["gzip"])[:4]
+    heavy = "; heaviest: " + ", ".join(f"{x['path']} {_kb(x['gzip'])}" for x in heaviest) if heaviest else ""
+    for label, key, limit in (("before interaction", "before", PAGE_BEFORE_KB), ("with interactive charts", "interactive", PAGE_INTERACTIVE_KB)):
+        size = source[key]["gzip_bytes"]
+        met = size <= limit * KB
+        by_type = ", ".join(f"{k} {_kb(v)}" for k, v in sorted(source[key]["gzip_by_type"].items(), key=lambda kv: -kv[1]))
+        gap = "" if met else f"{_kb(size - limit * KB)} over; gzip by type: {by_type}{heavy}"
+        bench.targets.append(
+            Target(f"Report page weight, {label}", f"<= {limit} KB gzip", f"{_kb(size)} gzip ({source[key]['requests']} requests, {how})", met, gap)
+        )
+    if not browsed:
+        bench.targets.append(Target("Report page CLS", "0", _missing(bench, "page"), None))
+        return
+    cls = max(v["cls_max"] for v in browsed["viewports"].values())
+    shifts = {k: v["layout_shifts_max"] for k, v in browsed["viewports"].items()}
+    shifted = "; ".join(f"{name}: {', '.join(v.get('shifted', []))}" for name, v in browsed["viewports"].items() if v.get("shifted"))
+    gap = "" if cls == 0 else f"elements that moved: {shifted}"
+    bench.targets.append(Target("Report page CLS", "0", f"{cls} (layout shifts per load, max: {shifts})", cls == 0, gap))
+
+
+def _lighthouse_target(bench: Bench) -> None:
+    lh = bench.results.get("lighthouse")
+    name, goal = "Lighthouse, four categories, mobile and desktop", "100 each"
+    if not lh:
+        bench.targets.append(Target(name, goal, _missing(bench, "lighthouse"), None))
+        return
+    scores = {preset: lh[preset]["scores"] for preset in ("mobile", "desktop")}
+    measured = "; ".join(f"{preset}: " + ", ".join(f"{k} {v:g}" for k, v in s.items()) for preset, s in scores.items())
+    met = all(v == 100 for s in scores.values() for v in s.values())
+    lost = {**lh["mobile"]["audits_losing_points"], **lh["desktop"]["audits_losing_points"]}
+    bench.targets.append(Target(name, goal, measured, met, "" if met else "points lost on: " + "; ".join(lost.values())))
+
+
+def _markdown(bench: Bench) -> str:
+    r = bench.results
+    m = r["machine"]
+    out = [
+        "# Benchmark results",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB memory, Python {m['python']}, {m['os']}; "
+        f"load average {m['load_average_at_start'][0]} at the start, {m.get('load_average_at_end', ['?'])[0]} at the end. "
+        f"Node.js {r['tools']['node']}, {r['tools']['chromium']}, MkDocs {r['tools']['mkdocs']}, vl-convert {r['tools']['vl_convert']}.",
+        "",
+        f"Measured: the project at commit {r['source']['commit']}, from the {r['source']['from']}"
+        f"{' (with uncommitted changes)' if r['source']['uncommitted_changes'] else ''}. "
+        f"Made by `bench/run.py`{' --smoke' if bench.config.smoke else ''} in {r['duration_s']:.0f} s. Each timing is the median of "
+        f"{bench.config.runs} runs of a fresh child process (wall clock; CPU is user + system time of the child and its children; "
+        "peak RSS from wait4). Python bytecode is cached (as after a normal install); the imports rows show the cost without it.",
+        "",
+        "## Targets",
+        "",
+        "| Target | Goal | Measured | Met | Gap and cause |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    verdict = {True: "met", False: "**not met**", None: "not measured"}
+    out += [f"| {t.name} | {t.goal} | {_cell(t.measured)} | {verdict[t.met]} | {_cell(t.gap)} |" for t in bench.targets]
+    out += ["", "## Timings", "", "| Measurement | Median | CPU | Peak RSS | Runs | Notes |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+    for row in bench.rows:
+        s = row.stat
+        cells = [_s(s.median), _s(s.cpu_s), f"{s.rss_mb:.0f} MB", str(len(s.samples))] if s else ["", "", "", ""]
+        out.append(f"| {row.name} | {' | '.join(cells)} | {_cell(row.note)} |")
+    out += _ratios(r) + _stages(r) + _weights(r) + _browser(r) + _lighthouse(r) + _scale(r)
+    if bench.skipped or bench.errors:
+        out += ["", "## Not measured", ""]
+        out += [f"- {key}: not measured: {why}" for key, why in bench.skipped.items()]
+        out += [f"- {key}: failed: {_cell(why)}" for key, why in bench.errors.items()]
+    return "\n".join(out) + "\n"
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _ratios(r: dict[str, Any]) -> list[str]:
+    pairs = [
+        ("No-change rebuild / bare `mkdocs build`", "rebuild_no_change", "bare_mkdocs"),
+        ("Forced no-change rebuild (`--force`) / bare `mkdocs build`", "rebuild_forced", "bare_mkdocs"),
+        ("Cold full build / Observable Framework clean build", "cold_build", ("peer", "clean_build")),
+        ("No-change rebuild / Observable Framework warm build", "rebuild_no_change", ("peer", "warm_build")),
+        ("Cold full build / bare `mkdocs build`", "cold_build", "bare_mkdocs"),
+    ]
+    lines = []
+    for label, a, b in pairs:
+        first = r.get(a)
+        second = r.get(b[0], {}).get(b[1]) if isinstance(b, tuple) else r.get(b)
+        if first and second:
+            lines.append(
+                f"| {label} | {first['median_s'] / second['median_s']:.2f}x | {first.get('median_cpu_s', 0) / max(second.get('median_cpu_s', 0), 1e-9):.2f}x |"
+            )
+    ours = (r.get("page_browser") or {}).get("interactive")
+    theirs = ((r.get("peer") or {}).get("page_browser") or {}).get("interactive")
+    if ours and theirs:
+        lines.append(f"| Report page gzip, interactive: ours / Observable Framework | {ours['gzip_bytes'] / theirs['gzip_bytes']:.2f}x | |")
+    return ["", "## Ratios", "", "| Ratio | Wall clock | CPU |", "| --- | ---: | ---: |", *lines] if lines else []
+
+
+def _stages(r: dict[str, Any]) -> list[str]:
+    cold, warm = r.get("cold_stages"), r.get("rebuild_stages")
+    if not cold:
+        return []
+    lines = ["", "## Build by stage (in-process split, medians)", "", "| Stage | Cold build | Rebuild, warm cache, every stage run |", "| --- | ---: | ---: |"]
+    for stage, seconds in cold["stages_s"].items():
+        lines.append(f"| {stage} | {_s(seconds)} | {_s(warm['stages_s'][stage]) if warm else ''} |")
+    lines.append(f"| **total** | {_s(cold['total_s'])} | {_s(warm['total_s']) if warm else ''} |")
+    libs = ", ".join(f"{k} {v:.2f} s" for k, v in cold["libraries_s"].items())
+    first, later = cold.get("first_call_s", {}), cold.get("later_calls_median_s", {})
+    calls = ", ".join(f"{k} {v}" + (f" (first {first[k]:.3f} s, then {later[k]:.3f} s each)" if k in later else "") for k, v in cold.get("calls", {}).items())
+    lines += ["", f"Imports, cold build, library by library (each after the ones before it): {libs}."]
+    lines += ["", f"Calls per stage in the cold build: {calls}; renders counted by the build: {cold['renders']}."]
+    return lines
+
+
+def _weight_row(label: str, w: dict[str, Any]) -> str:
+    cells = [
+        _kb(w["gzip_by_type"].get(k)) + " / " + _kb(w["raw_by_type"].get(k)) if k in w["raw_by_type"] else "" for k in ("html", "css", "js", "images", "data")
+    ]
+    return f"| {label} | {w['requests']} | {' | '.join(cells)} | **{_kb(w['gzip_bytes'])}** / {_kb(w['raw_bytes'])} |"
+
+
+def _weights(r: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "## Page weight (gzip / raw)",
+        "",
+        "| Page | Requests | HTML | CSS | JS | Images | Data | Total |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    start = len(lines)
+    for key, label in (("page_browser", "in Chromium"), ("page_files", "from the files")):
+        if r.get(key):
+            lines.append(_weight_row(f"Report page, before interaction ({label})", r[key]["before"]))
+            lines.append(_weight_row(f"Report page, charts interactive ({label})", r[key]["interactive"]))
+    peer = r.get("peer") or {}
+    if peer.get("page_browser"):
+        lines.append(_weight_row("Observable Framework page, charts drawn (in Chromium)", peer["page_browser"]["interactive"]))
+    for count, entry in (r.get("rows") or {}).items():
+        if entry.get("page_weight"):
+            lines.append(_weight_row(f"Report of {int(count):,} rows, charts interactive (files)", entry["page_weight"]["interactive"]))
+    if len(lines) == start:
+        return []
+    responses = (r.get("page_browser") or {}).get("responses")
+    if responses:
+        heaviest = sorted(responses, key=lambda x: -x["gzip"])[:8]
+        lines += ["", "Heaviest responses of the report page: " + ", ".join(f"`{x['path']}` {_kb(x['gzip'])}" for x in heaviest) + "."]
+    return lines
+
+
+def _browser(r: dict[str, Any]) -> list[str]:
+    browsed = r.get("page_browser")
+    if not browsed:
+        return []
+    lines = ["", "## Report page in Chromium (medians)", "", "| Viewport | Charts visible (static image) | Interactive | DOMContentLoaded | Load | CLS (max) |"]
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, v in browsed["viewports"].items():
+        lines.append(
+            f"| {name} | {v['charts_visible_ms']} ms | {v['interactive_ms']} ms | {v['dom_content_loaded_ms']} ms | {v['load_ms']} ms | {v['cls_max']} |"
+        )
+    lines.append(f"\nRequests to other hosts: {len(browsed.get('foreign_requests', []))}.")
+    return lines
+
+
+def _lighthouse(r: dict[str, Any]) -> list[str]:
+    lh = r.get("lighthouse")
+    if not lh:
+        return []
+    lines = ["", f"## Lighthouse {lh['version']} (median of the runs)", "", "| Preset | Performance | Accessibility | Best practices | SEO | Errored audits |"]
+    lines.append("| --- | ---: | ---: | ---: | ---: | --- |")
+    for preset in ("mobile", "desktop"):
+        s = lh[preset]["scores"]
+        errored = ", ".join(lh[preset]["audits_errored"]) or "none"
+        lines.append(f"| {preset} | {s['performance']:g} | {s['accessibility']:g} | {s['best-practices']:g} | {s['seo']:g} | {errored} |")
+    return lines
+
+
+def _scale(r: dict[str, Any]) -> list[str]:
+    lines = []
+    fit = (r.get("synthetic_reports") or {}).get("fit")
+    if fit:
+        lines += [
+            "",
+            "## Scale",
+            "",
+            f"Synthetic reports (3 charts each): sizes {fit['sizes']}, medians {fit['median_s']} s, slopes {fit['slopes_s_per_report']} s per report.",
+        ]
+    for count, entry in (r.get("rows") or {}).items():
+        state = (
+            "built"
+            if entry["exit_code"] == 0
+            else f"exit {entry['exit_code']}, {'clean error' if entry.get('clean_error') else 'NOT a clean error'}: {entry.get('error', '')[:300]}"
+        )
+        lines.append(
+            f"- {int(count):,} rows ({entry['csv_bytes'] / 1e6:.1f} MB CSV): {_s(entry['median_s'])}, peak RSS {entry['peak_rss_mb']:.0f} MB; {_cell(state)}"
+        )
+    return lines
+
+
+def _private(text: str) -> str:
+    """``text`` without this machine's paths: the checkout and the temporary folder."""
+    return text.replace(str(ROOT), "<repo>").replace(tempfile.gettempdir(), "<tmp>")
+
+
+def write(bench: Bench) -> str:
+    """Write the Markdown and the JSON results; return the Markdown."""
+    text = _private(_markdown(bench))
+    out = bench.config.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    document = {
+        **bench.results,
+        "targets": [{"name": t.name, "goal": t.goal, "measured": t.measured, "met": t.met, "gap": t.gap} for t in bench.targets],
+        "not_measured": bench.skipped,
+        "errors": bench.errors,
+    }
+    out.with_suffix(".json").write_text(_private(json.dumps(document, indent=1, default=str)) + "\n", encoding="utf-8")
+    return text

@@ -1,0 +1,42 @@
+"""The benchmark harness in its smoke mode: it runs to the end and reports builds, rebuilds and synthetic reports."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SECONDS = re.compile(r"\| \d+\.\d\d s \|")
+
+
+def _row(table: str, start: str) -> str:
+    """The line of the timings table whose first cell starts with ``start``."""
+    timings = table.split("\n## Timings\n", 1)[-1].split("\n## ", 1)[0]
+    rows = [line for line in timings.splitlines() if line.startswith(f"| {start}")]
+    assert rows, f"no row starting with {start!r} in:\n{timings}"
+    return rows[0]
+
+
+@pytest.mark.slow
+def test_smoke_run_reports_cold_build_rebuild_and_synthetic_reports(tmp_path: Path) -> None:
+    out = tmp_path / "smoke.md"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--smoke", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, f"stdout:\n{done.stdout[-4000:]}\nstderr:\n{done.stderr[-4000:]}"
+    table = out.read_text(encoding="utf-8")
+    assert table in done.stdout, "the run prints the table it writes"
+    assert SECONDS.search(_row(table, "Cold full build"))
+    rebuild = _row(table, "Rebuild, no input change")
+    assert SECONDS.search(rebuild)
+    assert "| 0 charts rendered" in rebuild
+    assert SECONDS.search(_row(table, "Cold build, 2 synthetic reports"))
+    results = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert results["rebuild_no_change"]["charts_rendered_max"] == 0
+    assert results["synthetic_reports"]["2"]["charts_rendered"] >= 6, "two reports of three charts each, all rendered"
+    assert str(ROOT) not in table, "no path of this machine in the results"
