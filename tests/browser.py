@@ -125,7 +125,8 @@ CHARTS_STATE = """() => [...document.querySelectorAll('.report-chart')].map(c =>
 
 
 def wait_for_charts(page: Page, timeout: float = 15_000) -> None:
-    """Wait until report.js has replaced every static chart of the page by a rendered Vega view."""
+    """Move the pointer (report.js loads Vega on the first interaction), and wait until every static chart is a Vega view."""
+    page.mouse.move(2, 2)
     try:
         page.wait_for_function(CHARTS_READY, timeout=timeout)
     except PlaywrightTimeoutError:

@@ -495,3 +495,24 @@ def test_share_copies_a_markdown_snippet_of_the_figure(browser: Browser, base_ur
         assert button.inner_text() == "Copied"
     finally:
         context.close()
+
+
+def test_vega_loads_only_on_chart_pages_and_only_when_needed(browser: Browser, base_url: str) -> None:
+    """The static charts need no script: Vega is fetched once a reader interacts or a chart nears the screen, never elsewhere."""
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(urljoin(base_url, "data/index.html"), wait_until="networkidle")
+        page.mouse.move(5, 5)
+        page.wait_for_timeout(500)
+        assert not [url for url in requested if url.endswith("vega.min.js")], "a page without charts loaded Vega"
+        page.goto(urljoin(base_url, REPORT), wait_until="networkidle")
+        page.wait_for_timeout(500)
+        assert not [url for url in requested if url.endswith("vega.min.js")], "Vega loaded before any chart was near the screen"
+        page.mouse.move(10, 10)
+        wait_for_charts(page, TIMEOUT_MS)
+        assert [url for url in requested if url.endswith("vega.min.js")]
+    finally:
+        context.close()

@@ -152,15 +152,31 @@
     sortableTables();
     var boxes = document.querySelectorAll(".report-chart[data-vega]");
     if (!boxes.length) return;
-    loadVega().then(function (vega) {
-      boxes.forEach(function (box) {
-        upgrade(vega, box).catch(function (error) {
-          console.warn("Chart kept static:", error);
+    // The static charts are complete; Vega (the page's heaviest file) loads only once a chart comes
+    // near the screen or the reader interacts, so that it never delays the first view.
+    var started = false;
+    var go = function () {
+      if (started) return;
+      started = true;
+      events.forEach(function (name) { document.removeEventListener(name, go, true); });
+      if (observer) observer.disconnect();
+      loadVega().then(function (vega) {
+        boxes.forEach(function (box) {
+          upgrade(vega, box).catch(function (error) {
+            console.warn("Chart kept static:", error);
+          });
         });
+      }, function () {
+        console.warn("Charts kept static: the chart library could not be loaded.");
       });
-    }, function () {
-      console.warn("Charts kept static: the chart library could not be loaded.");
-    });
+    };
+    var events = ["pointerdown", "pointermove", "keydown", "touchstart", "focusin"];
+    events.forEach(function (name) { document.addEventListener(name, go, { capture: true, passive: true }); });
+    var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+      if (entries.some(function (entry) { return entry.isIntersecting; })) go();
+    }, { rootMargin: "300px 0px" }) : null;
+    if (observer) boxes.forEach(function (box) { observer.observe(box); });
+    else go();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
