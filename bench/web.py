@@ -309,6 +309,7 @@ def _load(browser: Any, server: _Server, url: str, viewport: dict[str, int], rea
         server.hits.clear()
     try:
         page.goto(url, wait_until="load", timeout=60_000)
+        page.mouse.move(2, 2)  # our charts load Vega on the reader's first interaction (or when a chart nears the screen)
         page.wait_for_function(ready, timeout=60_000)
         page.wait_for_timeout(1000)
         measured = page.evaluate(
