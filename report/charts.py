@@ -11,7 +11,7 @@ import altair as alt
 import pandas as pd
 
 from report.errors import ReportError
-from report.spec import Mapping, Report, Table
+from report.spec import SLUG, Mapping, Report, Table
 from report.text import amount as amount_text
 
 WIDTH, HEIGHT = 360, 280
@@ -269,7 +269,6 @@ def _count(value: Any) -> str:
 
 
 REQUIRED = {"points": ("x", "y", "series"), "dots": ("x", "y", "series"), "dumbbell": ("x", "y", "ends")}
-CHART_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 def _named_columns(spec: Mapping, fail: Callable[..., ReportError]) -> list[str]:
@@ -292,7 +291,7 @@ def check_options(report: Report, spec: Mapping, table: Table) -> None:
     def fail(message: str, **detail: Any) -> ReportError:
         return ReportError.at(report.spec_file, f"chart {spec.get('id')!r}: {message}", line=spec.line, **detail)
 
-    if not CHART_ID.match(str(spec.get("id", ""))):
+    if not SLUG.match(str(spec.get("id", ""))):
         raise fail("a chart needs an id: lowercase words joined by hyphens", expected="e.g. id: accuracy-by-size", found=repr(spec.get("id")))
     for option in REQUIRED[spec["kind"]]:
         if not isinstance(spec.get(option), dict if option != "ends" else list):

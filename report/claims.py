@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,11 +10,10 @@ from typing import Any
 import jinja2
 
 from report.errors import Problem, ReportError
-from report.spec import Mapping, Report, Table
+from report.spec import SLUG, Mapping, Report, Table
 from report.text import Number, difference, finalize, finalize_plain
 
 KINDS = ("observation", "assertion")
-CLAIM_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
@@ -262,7 +260,7 @@ def evaluate(report: Report, spec: Mapping) -> Claim:
         raise ReportError.at(report.spec_file, "each claim must be a mapping of keys", expected="- id: ...\n  check: ...", found=repr(spec))
     checks = Checks(report, spec if isinstance(spec, Mapping) else Mapping(spec))
     claim_id = str(spec.get("id", ""))
-    if not CLAIM_ID.match(claim_id):
+    if not SLUG.match(claim_id):
         raise checks.error(
             "a claim needs an id: a slug of lowercase words joined by hyphens",
             expected="e.g. id: selected-data-beats-raw",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -10,8 +9,8 @@ from typing import Any
 import yaml
 
 from report.errors import ReportError
+from report.spec import RESERVED_SLUGS, SLUG
 
-SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PALETTE = ["#1f5a96", "#c05621", "#2f7d32", "#6b2170", "#8a6d00", "#00796b", "#ad1457", "#455a64"]
 SHAPES = ["circle", "triangle-up", "diamond", "square", "cross", "triangle-down", "circle", "square"]
 
@@ -160,7 +159,7 @@ def new_report(root: Path, slug: str, csv: Path) -> list[Path]:
     existing = yaml.safe_load(descriptor.read_text(encoding="utf-8")) if descriptor.is_file() else {"resources": []}
     if any(r.get("name") == name for r in existing.get("resources", [])):
         taken.append(f"resource {name!r} in data/datapackage.yaml")
-    if taken or slug in {"data", "assets", "changes", "search"}:
+    if taken or slug in RESERVED_SLUGS:
         raise ReportError.at(
             "build_report.py new", f"a report called {slug!r} would overwrite what exists", found=", ".join(taken) or slug, fix="choose another slug"
         )
