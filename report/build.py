@@ -113,14 +113,26 @@ def _report(report: Report, env: Any, cache: RenderCache, render_charts: bool) -
     claims = evaluate_all(report)
     charts = build_charts(report)
     if report.headline and report.headline not in claims:
-        raise ReportError.at(report.spec_file, f"headline names no claim: {report.headline!r}", expected=", ".join(claims), found=report.headline)
+        raise ReportError.at(
+            report.spec_file,
+            f"headline names no claim: {report.headline!r}",
+            line=report.raw.key_lines.get("headline"),
+            expected=", ".join(claims),
+            found=report.headline,
+        )
     files: dict[str, bytes] = {}
     for chart in charts.values():
         files.update(render(chart, cache) if render_charts else {f"{chart.id}.svg": b'<svg width="1" height="1"></svg>'})
     meta: dict[str, str] = {}
-    chosen = report.raw.get("social_chart")
+    chosen = report.social_chart
     if chosen is not None and chosen not in charts:
-        raise ReportError.at(report.spec_file, f"social_chart names no chart: {chosen!r}", expected=", ".join(charts), found=str(chosen))
+        raise ReportError.at(
+            report.spec_file,
+            f"social_chart names no chart: {chosen!r}",
+            line=report.raw.key_lines.get("social_chart"),
+            expected=", ".join(charts),
+            found=chosen,
+        )
     if charts and render_charts:
         main_chart = charts[chosen or next(iter(charts))]
         subtitle = claims[report.headline].text if report.headline else report.summary

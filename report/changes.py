@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from report.errors import ReportError
+from report.schema import validate
 from report.text import amount
 
 INPUTS = ("data", "templates/reports")
@@ -70,14 +73,50 @@ def _claims(document: Any) -> dict[tuple[str, str], dict[str, Any]]:
     return {(str(c.get("report", "")), str(c["id"])): c for c in claims}
 
 
+class _Record(BaseModel):
+    """The part of a claims.json record that a comparison reads (other keys are ignored: files of older builds compare too)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Source(_Record):
+    file: str
+    line: int
+    dataset: str = ""
+    key: str = ""
+
+
+class _Value(_Record):
+    label: str
+    value: float
+    unit: str
+    sources: list[_Source] = []
+
+
+class _Claim(_Record):
+    id: str
+    report: str = ""
+    sentence: str
+    status: str
+    values: dict[str, _Value] = {}
+
+
+class ClaimsFile(_Record):
+    """A claims.json document, as the build publishes it."""
+
+    claims: list[_Claim]
+
+
 def load_json(path: Path) -> Any:
-    """A JSON file, with a located error when it is missing or does not parse."""
+    """A claims.json file, with a located error when it is missing, does not parse or is not a claims document."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ReportError.at(path, f"cannot read the file: {error.strerror}", fix="give the path of a claims.json file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ReportError.at(path, f"not valid JSON: {error}", line=getattr(error, "lineno", None), column=getattr(error, "colno", None)) from None
+    validate(ClaimsFile, document, str(path))
+    return document
 
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> Changes:

@@ -8,14 +8,29 @@ import time
 from pathlib import Path
 
 from report.errors import ReportError
+from report.links import link_problem
+from report.offline import offline
+
+
+def _site_url(url: str | None) -> str | None:
+    """The --site-url, checked: an http or https address, written into every page's links and meta tags."""
+    problem = link_problem(url, absolute=True) if url is not None else None
+    if problem:
+        raise ReportError.at(
+            "--site-url", problem, expected="e.g. https://<user>.github.io/<repo>/", found=url, fix="give the address the site is published at"
+        )
+    return url if url is None or url.endswith("/") else url + "/"
 
 
 def _build(args: argparse.Namespace) -> int:
+    from report.sitedir import check_site_dir
     from report.uptodate import build_key, record, up_to_date
 
     started = time.perf_counter()
-    root, site_dir = Path(args.root), Path(args.site_dir)
-    key = build_key(root, args.site_url)
+    root = Path(args.root)
+    site_dir = check_site_dir(root, Path(args.site_dir))
+    site_url = _site_url(args.site_url)
+    key = build_key(root, site_url)
     if not args.force and up_to_date(root, site_dir, key):
         print(f"{args.site_dir}/ is up to date: no input changed since it was built ({time.perf_counter() - started:.2f} s).")
         return 0
@@ -25,7 +40,7 @@ def _build(args: argparse.Namespace) -> int:
 
     project = Project(root)
     generated = generate(project)
-    changed = publish(project.root, generated, site_dir, args.site_url)
+    changed = publish(project.root, generated, site_dir, site_url)
     record(root, site_dir, key)
     seconds = time.perf_counter() - started
     claims = sum(len(r.claims) for r in generated.reports)
@@ -129,7 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; user mistakes print as located messages, with no traceback."""
     args = parser().parse_args(argv)
     try:
-        return args.run(args)
+        if not Path(args.root, "mkdocs.yml").is_file():
+            raise ReportError.at(args.root, "not a report project: no mkdocs.yml here", fix="run the command in the project folder, or give it with --root")
+        with offline():
+            return int(args.run(args))
     except ReportError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

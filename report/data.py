@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import yaml
 
-from report.errors import Problem, ReportError, yaml_error
+from report.errors import Problem, ReportError
+from report.package_model import Package
+from report.package_model import Resource as DeclaredResource
+from report.schema import validate
+from report.strict import Mapping, char_problem, forbidden_char, line_of, load_yaml
 
 if TYPE_CHECKING:
     from frictionless import Package, Resource
@@ -103,26 +106,13 @@ def find_descriptor(data_dir: Path) -> Path:
     )
 
 
-def read_descriptor(path: Path, shown: str | None = None) -> dict[str, Any]:
-    """The descriptor as a dict, with a located error (in the file as ``shown``) for bad YAML or JSON."""
+def read_descriptor(path: Path, shown: str | None = None) -> Mapping:
+    """The descriptor as written, checked against its declaration: located errors for bad YAML or JSON, unknown keys and wrong types."""
     where = shown or str(path)
-    try:
-        descriptor = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.MarkedYAMLError as error:
-        raise yaml_error(error, where, "the descriptor") from None
-    except UnicodeDecodeError as error:
-        raise ReportError.at(where, "the descriptor is not UTF-8 text", found=f"byte 0x{error.object[error.start]:02X}", fix="save the file as UTF-8") from None
-    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
-        raise ReportError.at(where, "the descriptor has no list of resources", expected="resources: [...]")
-    for index, resource in enumerate(descriptor["resources"]):
-        if not isinstance(resource, dict) or not isinstance(resource.get("name"), str) or not isinstance(resource.get("path"), str):
-            raise ReportError.at(
-                where,
-                "a resource must be a mapping with a name and a path",
-                line=_resource_line(path, index),
-                expected="name: <dataset>, path: <file>.csv",
-                found=_short(resource),
-            )
+    descriptor = load_yaml(path, where, "the descriptor")
+    if not isinstance(descriptor, Mapping):
+        raise ReportError.at(where, "the descriptor must be a mapping of keys", expected="resources: [...]", found=type(descriptor).__name__)
+    validate(Package, descriptor, where)
     return descriptor
 
 
@@ -132,14 +122,15 @@ def load_package(data_dir: Path, root: Path | None = None) -> dict[str, Dataset]
     descriptor_path = find_descriptor(data_dir)
     shown = _shown(descriptor_path, root)
     descriptor = read_descriptor(descriptor_path, shown)
-    problems = _file_problems(descriptor, data_dir, shown, root)
+    declared = validate(Package, descriptor, shown)
+    problems = _file_problems(declared, descriptor, data_dir, shown, root)
     if problems:
         raise ReportError(problems)
     package = _package(descriptor, descriptor_path, shown)
     datasets: dict[str, Dataset] = {}
-    for spec, resource in zip(descriptor["resources"], package.resources, strict=True):
-        path = data_dir / spec["path"]
-        loaded = _load(spec, resource, path.read_bytes(), _shown(path, root), shown)
+    for declared_resource, resource in zip(declared.resources, package.resources, strict=True):
+        path = data_dir / declared_resource.path
+        loaded = _load(declared_resource, resource, _read(path, _shown(path, root)), _shown(path, root), shown)
         if isinstance(loaded, Dataset):
             datasets[loaded.name] = loaded
         else:
@@ -147,6 +138,13 @@ def load_package(data_dir: Path, root: Path | None = None) -> dict[str, Dataset]
     if problems:
         raise ReportError(problems)
     return datasets
+
+
+def _read(path: Path, shown: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise ReportError.at(shown, f"the CSV cannot be read: {error.strerror}", fix="check that you may read the file (its permissions and owner)") from None
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -163,33 +161,34 @@ def _short(value: object) -> str:
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
 
 
-def _resource_line(path: Path, index: int) -> int | None:
-    """The line of the descriptor on which its resource ``index`` starts."""
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError):
-        return None
-    for key, value in node.value if isinstance(node, yaml.MappingNode) else []:
-        if key.value == "resources" and isinstance(value, yaml.SequenceNode) and index < len(value.value):
-            return value.value[index].start_mark.line + 1
-    return None
-
-
-def _file_problems(descriptor: dict, data_dir: Path, shown: str, root: Path) -> list[Problem]:
-    """CSVs the descriptor names but that are missing, and CSVs it does not describe."""
+def _file_problems(declared: Package, descriptor: Mapping, data_dir: Path, shown: str, root: Path) -> list[Problem]:
+    """CSVs the descriptor names that are missing or lead outside data/, and CSVs it does not describe."""
     problems = []
     described = set()
-    for resource in descriptor["resources"]:
-        path = data_dir / str(resource.get("path", ""))
+    inside = data_dir.resolve()
+    for index, resource in enumerate(declared.resources):
+        path = data_dir / resource.path
         described.add(path.name)
+        line = line_of(descriptor, ("resources", index, "path"))
         if not path.is_file():
             problems.append(
                 Problem(
                     file=shown,
-                    message=f"resource {resource.get('name')!r} names a file that does not exist",
+                    message=f"resource {resource.name!r} names a file that does not exist",
+                    line=line,
                     expected=f"a file {_shown(path, root)}",
                     found="no such file",
                     fix="add the CSV, or correct or remove the resource's path",
+                )
+            )
+        elif not path.resolve().is_relative_to(inside):
+            problems.append(
+                Problem(
+                    file=_shown(path, root),
+                    message="the data file is a link to a file outside data/",
+                    expected="a file inside data/",
+                    found=f"a link to {path.resolve()}",
+                    fix="copy the file into data/ instead of linking to it: the build publishes only what data/ holds",
                 )
             )
     for csv_path in sorted(data_dir.glob("*.csv")):
@@ -225,7 +224,7 @@ def _package(descriptor: dict[str, Any], path: Path, shown: str) -> Package:
                 Resource(resource, basepath=str(path.parent))
             except FrictionlessException as reason:
                 message = f"resource {resource['name']!r} is not valid: {_reasons(reason)}"
-                raise ReportError.at(shown, message, line=_resource_line(path, index), fix=_DESCRIPTOR_FIX) from None
+                raise ReportError.at(shown, message, line=line_of(descriptor, ("resources", index)), fix=_DESCRIPTOR_FIX) from None
         raise ReportError.at(shown, f"the descriptor is not valid: {_reasons(error)}", fix=_DESCRIPTOR_FIX) from None
     for resource in package.resources:
         control = CsvControl.from_dialect(resource.dialect)
@@ -243,7 +242,7 @@ def _reasons(error: Any) -> str:
     return "; ".join([reason.message for reason in error.reasons] or [error.error.message])
 
 
-def _load(spec: dict[str, Any], resource: Resource, raw: bytes, csv_name: str, descriptor_name: str) -> Dataset | list[Problem]:
+def _load(spec: DeclaredResource, resource: Resource, raw: bytes, csv_name: str, descriptor_name: str) -> Dataset | list[Problem]:
     """One CSV validated and typed, or every problem it has."""
     from frictionless.formats import CsvControl
 
@@ -254,7 +253,7 @@ def _load(spec: dict[str, Any], resource: Resource, raw: bytes, csv_name: str, d
     data = _records(text, raw, csv_name, dialect)
     if isinstance(data, Problem):
         return [data]
-    problems = _shape_problems(data, resource, descriptor_name, dialect.delimiter)
+    problems = _shape_problems(data, resource, descriptor_name, dialect.delimiter) or _control_problems(text, data, dialect, resource.schema.field_names)
     if problems:
         return problems
     rows: list[Row] = []
@@ -333,6 +332,20 @@ def _records(text: str, raw: bytes, csv_name: str, dialect: Any) -> _Csv | Probl
     except csv.Error as error:
         return Problem(file=csv_name, message=f"the CSV cannot be read: {error}", line=reader.line_num, fix="correct the quoting on that line")
     return _Csv(csv_name, raw, header, lines)
+
+
+def _control_problems(text: str, data: _Csv, dialect: Any, names: list[str]) -> list[Problem]:
+    """Each cell holding a control character (the chart renderer would abort on it), located by line and column."""
+    if not forbidden_char(text):
+        return []
+    problems = []
+    for number, record in enumerate(csv.reader(io.StringIO(text, newline=""), dialect), start=1):
+        for index, cell in enumerate(record):
+            match = forbidden_char(cell)
+            if match:
+                column = names[index] if index < len(names) else index + 1
+                problems.append(char_problem(data.name, cell, match, line=data.line(number), column=column))
+    return problems
 
 
 def _shape_problems(data: _Csv, resource: Resource, descriptor_name: str, delimiter: str) -> list[Problem]:
@@ -540,30 +553,20 @@ def _label_problem(data: _Csv, details: dict[str, Any]) -> Problem:
 _DTYPES = {"integer": "Int64", "number": "float64", "boolean": "boolean"}
 
 
-def _dataset(spec: dict[str, Any], resource: Resource, data: _Csv, csv_name: str, rows: list[Row]) -> Dataset:
+def _dataset(spec: DeclaredResource, resource: Resource, data: _Csv, csv_name: str, rows: list[Row]) -> Dataset:
     """The dataset: the typed values frictionless read (honouring decimalChar, groupChar and missingValues), and their lines."""
-    schema = spec.get("schema", {})
-    fields = tuple(
-        Field(
-            name=f["name"],
-            type=f.get("type", "string"),
-            title=f.get("title", f["name"]),
-            description=f.get("description", ""),
-            unit=f.get("unit"),
-        )
-        for f in schema.get("fields", [])
-    )
+    fields = tuple(Field(name=f.name, type=f.type, title=f.title or f.name, description=f.description or "", unit=f.unit) for f in spec.schema_.fields)
     names = [f.name for f in fields]
     frame = pd.DataFrame.from_records([row.to_list() for row in rows], columns=names)
     frame = frame.astype({f.name: _DTYPES.get(f.type, "string") for f in fields})
     return Dataset(
         name=resource.name,
         path=csv_name,
-        title=spec.get("title", resource.name),
-        description=" ".join(str(spec.get("description", "")).split()),
-        reading=str(spec.get("reading", "table")),
-        precision=float(spec.get("precision", 0)),
-        sources=tuple(spec.get("sources", [])),
+        title=spec.title or resource.name,
+        description=" ".join((spec.description or "").split()),
+        reading=spec.reading,
+        precision=spec.precision,
+        sources=tuple(source.model_dump(exclude_none=True) for source in spec.sources or ()),
         fields=fields,
         primary_key=tuple(resource.schema.primary_key),
         frame=frame,

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+# Control characters (tab and line breaks aside), lone surrogates and the non-characters U+FFFE and U+FFFF:
+# never printed to a terminal as they are (an escape sequence would act on it), never drawn or published.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """Text safe to print on a terminal: each control character shown as its code (``\\x1b``)."""
+    return CONTROL.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
 
 
 @dataclass(frozen=True)
@@ -36,7 +46,7 @@ class Problem:
             lines.append(f"  found:    {self.found}")
         if self.fix:
             lines.append(f"  fix:      {self.fix}")
-        return "\n".join(lines)
+        return printable("\n".join(lines))
 
 
 @dataclass

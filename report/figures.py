@@ -10,6 +10,7 @@ from pathlib import Path
 
 from report.charts import FONT, Chart
 from report.errors import ReportError
+from report.strict import describe_char, forbidden_char, safe_repr
 from report.tables import to_csv
 
 PNG_SCALE = 2
@@ -57,6 +58,8 @@ def render(chart: Chart, cache: RenderCache) -> dict[str, bytes]:
     if any(content is None for content in rendered.values()):
         import vl_convert
 
+        _refuse_control_characters(chart)
+
         cache.renders += 1
         try:
             # Compile once, draw the SVG from the Vega spec, and rasterise that SVG: one Vega run per chart.
@@ -73,6 +76,30 @@ def render(chart: Chart, cache: RenderCache) -> dict[str, bytes]:
     files[f"{chart.id}.vl.json"] = spec_text.encode()
     files[f"{chart.id}.csv"] = to_csv(chart.data).encode()
     return files  # type: ignore[return-value]
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in (*_strings(key), *_strings(item))]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def _refuse_control_characters(chart: Chart) -> None:
+    """Stop before the renderer sees a control character: it would abort the whole process (loading already refuses them)."""
+    for text in _strings(chart.spec):
+        match = forbidden_char(text)
+        if match:
+            raise ReportError.at(
+                chart.spec_file,
+                f"chart {chart.id!r} would draw a control character",
+                expected="printable text",
+                found=f"{describe_char(match.group())} in {safe_repr(text)}",
+                fix="remove the character from the data or the spec",
+            )
 
 
 CARD_WIDTH, CARD_HEIGHT = 1200, 630

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
 
 # MkDocs loads this file by path, anew for every build: make the project's package importable
@@ -14,6 +15,8 @@ from mkdocs.structure.files import File, Files
 
 from report.build import Project, generate
 from report.errors import ReportError
+from report.links import link_problem
+from report.offline import offline
 from report.site import HOOKS
 
 
@@ -26,17 +29,30 @@ class BuildStopped(SystemExit, Exception):
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     """Generate the report (or take the preloaded one) and set the navigation from it."""
+    problem = site_url_problem(config.site_url)
+    if problem:
+        raise BuildStopped(f"\nThe report was not built. error: mkdocs.yml: site_url: {problem}\n")
     if HOOKS.preloaded is not None:
         HOOKS.current = HOOKS.preloaded
     else:
         try:
-            HOOKS.current = generate(Project(Path(config.config_file_path).parent))
-        except ReportError as error:
+            with offline():
+                HOOKS.current = generate(Project(Path(config.config_file_path).parent))
+        except Exception as error:  # the live preview keeps serving the last good site whatever stopped the build
             if not (HOOKS.keep_last_good and HOOKS.current is not None):
-                raise BuildStopped(f"\nThe report was not built. {error}\n") from None
+                if isinstance(error, ReportError):
+                    raise BuildStopped(f"\nThe report was not built. {error}\n") from None
+                raise
+            if not isinstance(error, ReportError):
+                traceback.print_exc()
             print(f"\nThe report was not rebuilt; still showing the last good version. {error}\n", file=sys.stderr, flush=True)
     config.nav = HOOKS.current.nav
     return config
+
+
+def site_url_problem(url: str | None) -> str | None:
+    """Why the site's address may not be written into its pages, if it may not."""
+    return link_problem(url, absolute=True) if url else None
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:

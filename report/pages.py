@@ -14,15 +14,18 @@ from urllib.parse import quote
 import jinja2
 import pandas as pd
 import yaml
+from jinja2.sandbox import SecurityError
 from markupsafe import Markup
 
 from report.charts import Chart
 from report.claims import Claim, count, evaluate, failure
-from report.data import Dataset
+from report.data import Dataset, Field
 from report.errors import ReportError
+from report.links import link_problem
+from report.sandbox import SANDBOX_FIX, ProjectLoader, sandboxed
 from report.spec import Report, Table
 from report.tables import markdown_table
-from report.text import Number, finalize, inert
+from report.text import Number, Source, finalize, inert
 
 FIGURES = "figures"
 
@@ -39,12 +42,11 @@ class RenderedReport:
 
 
 def environment(templates: Path) -> jinja2.Environment:
-    """The Jinja environment for pages: undefined values fail, data text is inert."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates)),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
+    """The Jinja environment for pages: sandboxed, undefined values fail, data text is inert."""
+    env = sandboxed(
         finalize=finalize,
+        loader=ProjectLoader(templates, "templates"),
+        readable=(Number, Source, Claim, Dataset, Field, Report, RenderedReport, Chart),
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -70,9 +72,9 @@ def code(text: object) -> Markup:
 def safe_url(url: object) -> Markup:
     """A link target from data: http(s), or a relative path; anything else (``javascript:``…) is refused."""
     text = html.unescape(str(url)).strip()
-    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", text)
-    if scheme and scheme.group(1).lower() not in {"http", "https"}:
-        raise ReportError.at("data/datapackage.yaml", "a link must be http, https or a relative path", expected="https://…", found=text, fix="correct the link")
+    problem = link_problem(str(url))
+    if problem:
+        raise ReportError.at("data/datapackage.yaml", problem, expected="https://…", found=text, fix="correct the link")
     return Markup(quote(text, safe="/:#?=&%~+@!$,;-._"))
 
 
@@ -200,15 +202,16 @@ class Helpers:
         return Markup(markdown_table(table.frame, table.titles))
 
     def source(self, kind: str, item_id: str) -> Markup:
-        """The YAML of a claim, chart or error example of the spec, as a code block (for guides)."""
-        kinds = {"claim": self.report.claims, "chart": self.report.charts, "error_example": self.report.raw.get("error_examples") or ()}
-        entry = self._lookup(kind, {str(i.get("id")): i for i in kinds.get(kind, ())}, item_id)
+        """The YAML of a claim, chart or error example of the spec as written, as a code block (for guides)."""
+        kinds = {"claim": "claims", "chart": "charts", "error_example": "error_examples"}
+        written = self.report.raw.get(kinds.get(kind, ""), ())
+        entry = self._lookup(kind.replace("_", " "), {str(i.get("id")): i for i in written if isinstance(i, dict)}, item_id)
         text = yaml.safe_dump([json.loads(json.dumps(entry))], sort_keys=False, allow_unicode=True, width=100)
         return Markup("```yaml\n" + text.replace("```", "` ` `") + "```")
 
     def failing(self, claim_id: str) -> Markup:
         """The error an assertion of the spec's ``error_examples`` gives, as the build prints it (for guides)."""
-        examples = {str(e.get("id")): e for e in self.report.raw.get("error_examples") or []}
+        examples = {example.id: example for example in self.report.error_examples}
         claim = evaluate(self.report, self._lookup("error example", examples, claim_id))
         if claim.holds:
             raise ReportError.at(self.report.spec_file, f"the error example {claim_id!r} holds", expected="an assertion the data rejects", found="it holds")
@@ -239,27 +242,39 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as error:
-        raise ReportError.at(shown, f"template syntax error: {error.message}", line=error.lineno, fix="correct the Jinja syntax on that line") from None
+        where = f"templates/{error.name}" if error.name else shown
+        raise ReportError.at(where, f"template syntax error: {error.message}", line=error.lineno, fix="correct the Jinja syntax on that line") from None
+    except SecurityError as error:
+        file, line = _template_place(error, env, shown)
+        raise ReportError.at(file, f"the template reaches for something a report may not use: {error}", line=line, fix=SANDBOX_FIX) from None
     except jinja2.UndefinedError as error:
+        file, line = _template_place(error, env, shown)
         raise ReportError.at(
-            shown,
-            f"the template uses a value that does not exist: {error.message}",
-            line=_template_line(error, name),
-            fix="check the name, or define it in the report spec",
+            file, f"the template uses a value that does not exist: {error.message}", line=line, fix="check the name, or define it in the report spec"
         ) from None
     except jinja2.TemplateNotFound as error:
-        raise ReportError.at(shown, f"template not found: {error.name}", fix="create it, or correct the name") from None
+        file, line = _template_place(error, env, shown)
+        if error.name == name:
+            raise ReportError.at(shown, "template not found", fix="create it, or correct the name") from None
+        raise ReportError.at(
+            file,
+            f"the template includes {error.name!r}, which cannot be read: {error.message or 'no such template'}",
+            line=line,
+            fix="create it, or correct the name",
+        ) from None
 
 
-def _template_line(error: BaseException, name: str) -> int | None:
+def _template_place(error: BaseException, env: jinja2.Environment, shown: str) -> tuple[str, int | None]:
+    """The template file and line an error was raised from (Jinja gives template frames their file and line), as messages show it."""
+    place: tuple[str, int | None] = (shown, None)
+    folder = env.loader.folder if isinstance(env.loader, ProjectLoader) else None
     traceback = error.__traceback__
-    line = None
-    while traceback is not None:
-        frame = traceback.tb_frame
-        if frame.f_code.co_filename.endswith(name):
-            line = traceback.tb_lineno
+    while traceback is not None and folder is not None:
+        path = Path(traceback.tb_frame.f_code.co_filename)
+        if path.is_relative_to(folder):
+            place = (f"templates/{path.relative_to(folder).as_posix()}", traceback.tb_lineno)
         traceback = traceback.tb_next
-    return line
+    return place
 
 
 def render_data_page(env: jinja2.Environment, datasets: dict[str, Dataset], descriptor: dict[str, Any]) -> str:

@@ -8,8 +8,10 @@ from typing import Any
 
 import yaml
 
+from report.data import read_descriptor
 from report.errors import ReportError
-from report.spec import RESERVED_SLUGS, SLUG
+from report.schema import is_slug
+from report.spec import RESERVED_SLUGS
 
 PALETTE = ["#1f5a96", "#c05621", "#2f7d32", "#6b2170", "#8a6d00", "#00796b", "#ad1457", "#455a64"]
 SHAPES = ["circle", "triangle-up", "diamond", "square", "cross", "triangle-down", "circle", "square"]
@@ -147,7 +149,7 @@ TO CONFIRM: cite where the data comes from; the [data page](../data.md) lists ea
 
 def new_report(root: Path, slug: str, csv: Path) -> list[Path]:
     """Create a report from a CSV; refuse when the slug, the CSV or any file would be overwritten."""
-    if not SLUG.match(slug):
+    if not is_slug(slug):
         raise ReportError.at("build_report.py new", "the slug must be lowercase words joined by hyphens", expected="e.g. team-results", found=slug)
     if not csv.is_file():
         raise ReportError.at(csv, "no such CSV file", fix="give the path of an existing CSV")
@@ -156,7 +158,7 @@ def new_report(root: Path, slug: str, csv: Path) -> list[Path]:
     targets = [data / f"{name}.csv", reports / f"{slug}.yaml", reports / f"{slug}.md.j2"]
     taken = [str(t.relative_to(root)) for t in targets if t.exists()]
     descriptor = data / "datapackage.yaml"
-    existing = yaml.safe_load(descriptor.read_text(encoding="utf-8")) if descriptor.is_file() else {"resources": []}
+    existing = read_descriptor(descriptor, "data/datapackage.yaml") if descriptor.is_file() else {"resources": []}
     if any(r.get("name") == name for r in existing.get("resources", [])):
         taken.append(f"resource {name!r} in data/datapackage.yaml")
     if taken or slug in RESERVED_SLUGS:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import filecmp
 import logging
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from report.build import Generated
 from report.errors import ReportError
+from report.sitedir import MARKER, MARKER_TEXT, check_site_dir, retired, site_lock, write_error
 from report.uptodate import source_date_epoch
 
 
@@ -74,16 +78,35 @@ def publish(root: Path, generated: Generated, site_dir: Path, site_url: str | No
 
     Files whose bytes did not change keep the old file (and its timestamp). Returns the changed paths.
     """
-    site_dir = site_dir.resolve()
-    site_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-", dir=site_dir.parent))
+    site_dir = check_site_dir(root, site_dir)
+    with site_lock(site_dir):
+        return _publish(root, generated, site_dir, site_url)
+
+
+def _publish(root: Path, generated: Generated, site_dir: Path, site_url: str | None) -> list[str]:
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-", dir=site_dir.parent))
+    except OSError as error:
+        raise write_error(error, site_dir) from None
     try:
         mkdocs_build(root, generated, staging, site_url)
+        (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         changed = _keep_unchanged(site_dir, staging)
+        _readable(staging)
         _swap(staging, site_dir)
+    except OSError as error:
+        raise write_error(error, site_dir) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return changed
+
+
+def _readable(folder: Path) -> None:
+    """Folders 0755 and files 0644, whatever the umask: a web server running as another user must read the site."""
+    folder.chmod(0o755)
+    for path in folder.rglob("*"):
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def _keep_unchanged(old: Path, new: Path) -> list[str]:
@@ -92,7 +115,7 @@ def _keep_unchanged(old: Path, new: Path) -> list[str]:
     for path in sorted(p for p in new.rglob("*") if p.is_file()):
         relative = path.relative_to(new)
         previous = old / relative
-        if previous.is_file() and filecmp.cmp(previous, path, shallow=False):
+        if previous.is_file() and not previous.is_symlink() and filecmp.cmp(previous, path, shallow=False):
             path.unlink()
             try:
                 os.link(previous, path)
@@ -103,11 +126,33 @@ def _keep_unchanged(old: Path, new: Path) -> list[str]:
     return changed
 
 
+def _exchange(new: Path, old: Path) -> bool:
+    """Swap two folders in one step (Linux renameat2 with RENAME_EXCHANGE); False where the system cannot."""
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(new), at_fdcwd, os.fsencode(old), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(old))
+
+
 def _swap(staging: Path, site_dir: Path) -> None:
-    """Put the new site in place with renames, so no reader sees half a site."""
-    retired = site_dir.with_name(f".{site_dir.name}-old")
-    shutil.rmtree(retired, ignore_errors=True)
-    if site_dir.exists():
-        site_dir.rename(retired)
+    """Put the new site in place so that the old or the new one is always there: one exchange, or two renames undone by _recover."""
+    if not site_dir.exists():
+        staging.rename(site_dir)
+        return
+    if _exchange(staging, site_dir):
+        return  # staging now holds the old site, removed by the caller
+    old = retired(site_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    site_dir.rename(old)
     staging.rename(site_dir)
-    shutil.rmtree(retired, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)

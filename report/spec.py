@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from report import spec_model
 from report.data import Dataset
-from report.errors import ReportError, yaml_error
+from report.errors import ReportError
+from report.schema import validate
+from report.strict import Mapping, load_yaml
 from report.text import Number, Source
-
-
-class Mapping(dict):
-    """A YAML mapping that remembers the line it started on, for located errors."""
-
-    line: int | None = None
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> Mapping:
-    result = Mapping(loader.construct_mapping(node, deep=True))
-    result.line = node.start_mark.line + 1
-    return result
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-
-
-def load_yaml(path: Path, shown: str) -> Mapping:
-    """A YAML file whose mappings know their line; a located error when it does not parse."""
-    try:
-        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except yaml.MarkedYAMLError as error:
-        raise yaml_error(error, shown, "the report spec") from None
-    if not isinstance(loaded, dict):
-        raise ReportError.at(shown, "a report spec must be a mapping of keys", found=type(loaded).__name__)
-    return loaded
 
 
 @dataclass(frozen=True)
@@ -123,18 +94,14 @@ class Report:
     headline: str | None
     cite: dict[str, Any]
     tables: dict[str, Table]
-    charts: tuple[Mapping, ...]
-    claims: tuple[Mapping, ...]
+    charts: tuple[spec_model.Chart, ...]
+    claims: tuple[spec_model.Claim, ...]
     spec_file: str
     template: str
     listed: bool = True
+    social_chart: str | None = None
+    error_examples: tuple[spec_model.Claim, ...] = ()
     raw: Mapping = field(repr=False, default_factory=Mapping)
-
-
-def _require(spec: Mapping, key: str, spec_file: str) -> Any:
-    if key not in spec:
-        raise ReportError.at(spec_file, f"missing key {key!r}", line=getattr(spec, "line", None), fix=f"add {key}: to this block")
-    return spec[key]
 
 
 def dataset_table(name: str, dataset: Dataset, value: str | None, label: str | None) -> Table:
@@ -152,25 +119,24 @@ def dataset_table(name: str, dataset: Dataset, value: str | None, label: str | N
     return Table(name, dataset.title, dataset.frame, value, label, sources, units, titles)
 
 
-def match_view(name: str, spec: Mapping, tables: dict[str, Table], spec_file: str) -> Table:
+def match_view(name: str, spec: spec_model.Match, tables: dict[str, Table], spec_file: str) -> Table:
     """Rows of some tables paired, by a key column, with the row of another table they repeat.
 
     Columns: ``run``, ``label`` (the key), ``reading``, ``value``, ``against`` and ``gap`` (value minus against).
     """
-    against_spec = _mapping(_require(spec, "against", spec_file), "against", spec_file, spec.line)
-    against = _table(tables, _require(against_spec, "from", spec_file), spec_file, against_spec.line)
-    against_key = against.column(_require(against_spec, "key", spec_file), spec_file, against_spec.line)
+    against_spec = spec.against
+    against = _table(tables, against_spec.from_, spec_file, against_spec.spec_line)
+    against_key = against.column(against_spec.key, spec_file, against_spec.spec_line)
     records, sources, unit = [], [], against.unit
-    for part in _require(spec, "match", spec_file):
-        part = _mapping(part, "match", spec_file, spec.line)
-        table = _table(tables, _require(part, "from", spec_file), spec_file, part.line)
-        key = table.column(_require(part, "key", spec_file), spec_file, part.line)
-        reading = str(part.get("reading", table.title))
+    for part in spec.match:
+        table = _table(tables, part.from_, spec_file, part.spec_line)
+        key = table.column(part.key, spec_file, part.spec_line)
+        reading = part.reading if part.reading is not None else table.title
         for position, row in table.frame.iterrows():
             if pd.isna(row[key]):
                 continue
-            where = {**(against_spec.get("where") or {}), against_key: row[key]}
-            matches = against.rows(where, spec_file, against_spec.line)
+            where = {**against_spec.where, against_key: row[key]}
+            matches = against.rows(where, spec_file, against_spec.spec_line)
             if len(matches) != 1:
                 raise ReportError.at(
                     table.sources[position][0].file,
@@ -181,8 +147,8 @@ def match_view(name: str, spec: Mapping, tables: dict[str, Table], spec_file: st
                     found=f"{len(matches)} rows",
                     fix=f"use the exact {against_key} of a row of {against.title}, or leave the cell empty",
                 )
-            value = table.number(position, None, spec_file, part.line).value
-            other = against.number(matches[0], None, spec_file, against_spec.line).value
+            value = table.number(position, None, spec_file, part.spec_line).value
+            other = against.number(matches[0], None, spec_file, against_spec.spec_line).value
             records.append(
                 {"run": f"{row[key]} ({reading})", "label": str(row[key]), "reading": reading, "value": value, "against": other, "gap": round(value - other, 6)}
             )
@@ -195,43 +161,35 @@ def match_view(name: str, spec: Mapping, tables: dict[str, Table], spec_file: st
         "value": "Value",
         "against": "Against",
         "gap": "Difference (points)",
-        **(spec.get("titles") or {}),
+        **spec.titles,
     }
     units = {"value": unit, "against": unit, "gap": "points"}
-    return Table(name, spec.get("title", name), frame, "gap", "run", tuple(sources), units, titles)
+    return Table(name, spec.title or name, frame, "gap", "run", tuple(sources), units, titles)
 
 
-def difference_view(name: str, spec: Mapping, tables: dict[str, Table], spec_file: str) -> Table:
+def difference_view(name: str, spec: spec_model.Difference, tables: dict[str, Table], spec_file: str) -> Table:
     """Each row's value minus that of a baseline row with the same ``by`` column, in points (column ``gain``)."""
-    table = _table(tables, _require(spec, "from", spec_file), spec_file, spec.line)
-    baseline = _mapping(_require(spec, "baseline", spec_file), "baseline", spec_file, spec.line)
-    by = table.column(spec["by"], spec_file, spec.line) if spec.get("by") else None
+    of = spec.difference
+    line = of.spec_line
+    table = _table(tables, of.from_, spec_file, line)
+    by = table.column(of.by, spec_file, line) if of.by else None
     records, sources = [], []
     for position, row in table.frame.iterrows():
-        where = {**baseline, **({by: row[by]} if by else {})}
-        matches = table.rows(where, spec_file, spec.line)
+        where = {**of.baseline, **({by: row[by]} if by else {})}
+        matches = table.rows(where, spec_file, line)
         if len(matches) != 1:
             raise ReportError.at(
-                spec_file, f"view {name!r}: the baseline must select one row", line=spec.line, expected="one row", found=f"{len(matches)} rows for {where}"
+                spec_file, f"view {name!r}: the baseline must select one row", line=line, expected="one row", found=f"{len(matches)} rows for {where}"
             )
-        if matches[0] == position and not spec.get("keep_baseline", False):
+        if matches[0] == position and not of.keep_baseline:
             continue
-        gain = table.number(position, None, spec_file, spec.line).value - table.number(matches[0], None, spec_file, spec.line).value
+        gain = table.number(position, None, spec_file, line).value - table.number(matches[0], None, spec_file, line).value
         records.append({**row.to_dict(), "gain": round(gain, 6)})
         sources.append(table.sources[position] + table.sources[matches[0]])
     columns = [*table.frame.columns, "gain"]
     frame = pd.DataFrame.from_records(records, columns=columns).astype({c: table.frame[c].dtype for c in table.frame.columns})
-    titles = {**table.titles, "gain": "Gain (points)", **(spec.get("titles") or {})}
-    return Table(name, spec.get("title", name), frame, "gain", table.label, tuple(sources), {**table.units, "gain": "points"}, titles)
-
-
-def _mapping(value: Any, key: str, spec_file: str, line: int | None) -> Mapping:
-    if not isinstance(value, dict):
-        raise ReportError.at(spec_file, f"{key}: must be a mapping of keys", line=getattr(value, "line", line), expected=f"{key}: {{...}}", found=repr(value))
-    return value if isinstance(value, Mapping) else Mapping(value)
-
-
-VIEWS = {"match": match_view, "difference": difference_view}
+    titles = {**table.titles, "gain": "Gain (points)", **of.titles}
+    return Table(name, spec.title or name, frame, "gain", table.label, tuple(sources), {**table.units, "gain": "points"}, titles)
 
 
 def _table(tables: dict[str, Table], name: str, spec_file: str, line: int | None) -> Table:
@@ -247,80 +205,79 @@ def _table(tables: dict[str, Table], name: str, spec_file: str, line: int | None
     return tables[name]
 
 
-SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-RESERVED_SLUGS = frozenset({"assets", "data", "changes", "claims", "search", "figures"})
+RESERVED_SLUGS = frozenset({"assets", "data", "changes", "claims", "search", "figures", "schema"})
 
 
-def _data_tables(spec: Mapping, datasets: dict[str, Dataset], spec_file: str) -> dict[str, Table]:
+def _data_tables(spec: spec_model.ReportSpec, datasets: dict[str, Dataset], spec_file: str) -> dict[str, Table]:
     tables: dict[str, Table] = {}
-    for name, entry in _mapping(_require(spec, "data", spec_file), "data", spec_file, spec.line).items():
-        entry = _mapping(entry, f"data: {name}", spec_file, spec.line)
-        dataset_name = _require(entry, "dataset", spec_file)
-        if dataset_name not in datasets:
+    for name, entry in spec.data.items():
+        if entry.dataset not in datasets:
             raise ReportError.at(
                 spec_file,
-                f"no dataset called {dataset_name!r} in the data package",
-                line=entry.line,
+                f"no dataset called {entry.dataset!r} in the data package",
+                line=entry.spec_line,
                 expected=", ".join(datasets),
-                found=str(dataset_name),
+                found=entry.dataset,
                 fix="use the name of a resource in data/datapackage.yaml",
             )
         try:
-            tables[name] = dataset_table(name, datasets[dataset_name], entry.get("value"), entry.get("label"))
+            tables[name] = dataset_table(name, datasets[entry.dataset], entry.value, entry.label)
         except ReportError as error:
             problem = error.problems[0]
-            raise ReportError.at(spec_file, problem.message, line=entry.line, expected=problem.expected, found=problem.found) from None
+            raise ReportError.at(spec_file, problem.message, line=entry.spec_line, expected=problem.expected, found=problem.found) from None
     return tables
 
 
-def _views(spec: Mapping, tables: dict[str, Table], spec_file: str) -> dict[str, Table]:
-    for name, entry in _mapping(spec.get("views") or {}, "views", spec_file, spec.line).items():
-        entry = _mapping(entry, f"views: {name}", spec_file, spec.line)
-        kinds = [kind for kind in VIEWS if kind in entry]
-        if len(kinds) != 1:
-            raise ReportError.at(
-                spec_file, f"view {name!r} must have one kind", line=entry.line, expected=" or ".join(VIEWS), found=", ".join(entry) or "nothing"
-            )
-        view = entry if kinds[0] == "match" else _mapping(entry[kinds[0]], kinds[0], spec_file, entry.line)
-        tables[name] = VIEWS[kinds[0]](name, view, tables, spec_file)
+def _views(spec: spec_model.ReportSpec, tables: dict[str, Table], spec_file: str) -> dict[str, Table]:
+    for name, view in spec.views.items():
+        if name in tables:
+            raise ReportError.at(spec_file, f"the view {name!r} has the name of a table under data:", line=view.spec_line, fix="give the view another name")
+        if isinstance(view, spec_model.Match):
+            tables[name] = match_view(name, view, tables, spec_file)
+        else:
+            tables[name] = difference_view(name, view, tables, spec_file)
     return tables
+
+
+def read_spec(path: Path, spec_file: str) -> tuple[spec_model.ReportSpec, Mapping]:
+    """A report spec checked against its declaration, and the mapping as written (for guides that show it)."""
+    raw = load_yaml(path, spec_file, "the report spec")
+    if not isinstance(raw, dict):
+        raise ReportError.at(spec_file, "a report spec must be a mapping of keys", expected="slug: …, title: …, data: …", found=type(raw).__name__)
+    return validate(spec_model.ReportSpec, raw, spec_file), raw
 
 
 def load_report(path: Path, datasets: dict[str, Dataset], root: Path) -> Report:
     """The report declared by the spec at ``path``, its tables built from ``datasets``."""
     spec_file = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-    spec = load_yaml(path, spec_file)
-    slug = str(_require(spec, "slug", spec_file))
-    if not SLUG.match(slug) or slug in RESERVED_SLUGS:
+    spec, raw = read_spec(path, spec_file)
+    if spec.slug in RESERVED_SLUGS:
         raise ReportError.at(
             spec_file,
-            "the slug must be lowercase words joined by hyphens, and not a name the site uses",
-            line=spec.line,
-            expected=f"e.g. team-results; not {', '.join(sorted(RESERVED_SLUGS))}",
-            found=slug,
+            f"the slug {spec.slug!r} is a name the site uses",
+            line=raw.key_lines.get("slug"),
+            expected=f"another slug than {', '.join(sorted(RESERVED_SLUGS))}",
+            found=spec.slug,
+            fix="choose another slug",
         )
     tables = _views(spec, _data_tables(spec, datasets, spec_file), spec_file)
     template = path.with_suffix(".md.j2")
     if not template.is_file():
         raise ReportError.at(spec_file, "the report has no page template", expected=str(template.relative_to(root)), found="no such file")
-    for key in ("charts", "claims", "error_examples"):
-        if not isinstance(spec.get(key) or [], list) or not all(isinstance(item, dict) for item in spec.get(key) or []):
-            raise ReportError.at(spec_file, f"{key}: must be a list of mappings", line=spec.line, expected=f"{key}:\n  - id: ...")
-    headline = spec.get("headline")
-    if headline is not None and not isinstance(headline, str):
-        raise ReportError.at(spec_file, "headline: must name one claim", line=spec.line, expected="headline: <claim id>", found=repr(headline))
     return Report(
-        slug=slug,
-        title=str(_require(spec, "title", spec_file)),
-        nav_title=str(spec.get("nav_title", spec["title"])),
-        summary=" ".join(str(spec.get("summary", "")).split()),
-        headline=headline,
-        cite=dict(spec.get("cite") or {}),
+        slug=spec.slug,
+        title=spec.title,
+        nav_title=spec.nav_title or spec.title,
+        summary=" ".join(spec.summary.split()),
+        headline=spec.headline,
+        cite=spec.cite.model_dump(exclude_none=True) if spec.cite else {},
         tables=tables,
-        charts=tuple(spec.get("charts") or ()),
-        claims=tuple(spec.get("claims") or ()),
+        charts=tuple(spec.charts),
+        claims=tuple(spec.claims),
         spec_file=spec_file,
         template=template.name,
-        listed=bool(spec.get("listed", True)),
-        raw=spec,
+        listed=spec.listed,
+        social_chart=spec.social_chart,
+        error_examples=tuple(spec.error_examples),
+        raw=raw,
     )

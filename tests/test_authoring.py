@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from report.build import Project, generate
-from report.charts import KINDS
-from report.claims import CHECKS
 from report.data import load_package
 from report.errors import ReportError
 from report.figures import RenderCache
 from report.site import publish
+from report.spec_model import CHART_KINDS, CHECKS, tag
 from tests.conftest import ROOT, replace_in
 
 FIXTURE_CSV = Path(__file__).parent / "fixtures" / "weather.csv"
@@ -71,9 +70,9 @@ def guide() -> str:
 
 
 def test_the_guide_shows_every_check_and_chart_kind_with_a_built_example(guide: str) -> None:
-    for check in CHECKS:
+    for check in (tag(block, "check") for block in CHECKS):
         assert f"check: {check}" in guide, f"no example of the {check} check"
-    for kind in KINDS:
+    for kind in (tag(block, "kind") for block in CHART_KINDS):
         assert f"kind: {kind}" in guide, f"no example of the {kind} chart"
     assert guide.count('<figure class="report-figure"') == 4
     assert len(re.findall(r'<span class="claim claim--(?:observation|assertion)" id="claim-example-', guide)) == 8

@@ -311,7 +311,8 @@ def test_declared_semicolon_delimiter_loads_the_same_data(project: Path) -> None
 
 def test_descriptor_naming_a_missing_file(project: Path) -> None:
     (project / PRMS).unlink()
-    problem = only(problems_for(project), DESCRIPTOR, None)
+    lines = (project / DESCRIPTOR).read_text(encoding="utf-8").splitlines()
+    problem = only(problems_for(project), DESCRIPTOR, lines.index("    path: figure6_prm_size.csv") + 1)
     assert "figure6_prm_size" in problem.message and "does not exist" in problem.message
     assert problem.expected == f"a file {PRMS}" and problem.found == "no such file"
 
@@ -331,12 +332,13 @@ def test_invalid_descriptor_yaml_gives_line_and_column(project: Path) -> None:
     assert "not valid YAML" in problem.message
 
 
-def test_invalid_field_type_points_at_its_resource(project: Path) -> None:
+def test_invalid_field_type_points_at_its_line(project: Path) -> None:
     replace_after(project / DESCRIPTOR, "name: figure6_prm_size", "type: number", "type: numbr")
     lines = (project / DESCRIPTOR).read_text(encoding="utf-8").splitlines()
-    line = lines.index("  - name: figure6_prm_size") + 1
+    line = lines.index("          type: numbr") + 1
     problem = only(problems_for(project), DESCRIPTOR, line)
-    assert "figure6_prm_size" in problem.message and '"numbr" is not supported' in problem.message
+    assert problem.message == "resources[1].schema.fields[3].type: is not one of the allowed values"
+    assert problem.fix == "did you mean 'number'?" and "integer" in (problem.expected or "")
 
 
 # 11. Every bad cell in one run

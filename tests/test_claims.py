@@ -7,13 +7,16 @@ import html
 from pathlib import Path
 
 import pytest
+from pydantic import TypeAdapter
 
-from report.build import Project
+from report.build import Project, check
 from report.claims import evaluate, evaluate_all
 from report.data import Dataset, load_package
 from report.errors import ReportError
-from report.spec import Report, load_report, load_yaml
-from tests.conftest import ROOT
+from report.spec import Report, load_report
+from report.spec_model import Claim
+from report.strict import load_yaml
+from tests.conftest import ROOT, replace_in
 
 SPEC = ROOT / "templates" / "reports" / "figure6.yaml"
 
@@ -45,7 +48,7 @@ def test_observation_adapts_its_wording_when_the_data_turns(datasets: dict[str, 
     assert "by 5.6 points (83.4% against 77.8%)" in before.text
     # Human-selected s1k (row 3) rises above ReasonFlux-PRM-7B at 1,000 samples (83.4).
     mutated = report_with(datasets, "figure6_training_samples", 3, "math500_accuracy", 85.0)
-    after = evaluate(mutated, next(s for s in mutated.claims if s["id"] == "selected-beats-human-at-same-size"))
+    after = evaluate(mutated, next(s for s in mutated.claims if s.id == "selected-beats-human-at-same-size"))
     assert "ReasonFlux-PRM-7B trails the human-selected s1k set by 1.6 points (83.4% against 85.0%)" in after.text
 
 
@@ -79,7 +82,7 @@ def _breaking_changes(datasets: dict[str, Dataset], spec_path: Path) -> list[tup
                 column = next(f.name for f in dataset.fields if f.unit == "%")
                 for value in (0.0, 100.0):
                     mutated = report_with(datasets, source.dataset, row, column, value, spec=spec_path)
-                    spec = next(s for s in mutated.claims if s["id"] == claim.id)
+                    spec = next(s for s in mutated.claims if s.id == claim.id)
                     if not evaluate(mutated, spec).holds:
                         found = (claim.id, source.dataset, row, source.line, column, value)
                         break
@@ -108,27 +111,26 @@ def test_every_assertion_fails_the_build_when_one_cell_breaks_it(datasets: dict[
 
 def test_the_seed_statements_are_rejected_by_the_shipped_data(datasets: dict[str, Dataset]) -> None:
     report = report_with(datasets)
-    fixture = load_yaml(Path(__file__).parent / "fixtures" / "seed_statements.yaml", "seed_statements.yaml")
+    fixture = load_yaml(Path(__file__).parent / "fixtures" / "seed_statements.yaml", "seed_statements.yaml", "the fixture")
+    claims = TypeAdapter(list[Claim])
     assert len(fixture["claims"]) >= 10
-    for spec in fixture["claims"]:
+    for spec, written in zip(claims.validate_python([_without_seed(s) for s in fixture["claims"]]), fixture["claims"], strict=True):
         claim = evaluate(report, spec)
-        assert not claim.holds, f"the data should reject the seed's statement: {spec['seed']}"
-    for spec in fixture["missing"]:
+        assert not claim.holds, f"the data should reject the seed's statement: {written['seed']}"
+    for spec in claims.validate_python([_without_seed(s) for s in fixture["missing"]]):
         with pytest.raises(ReportError, match="must select exactly one row"):
             evaluate(report, spec)
 
 
-def test_claim_ids_must_be_slugs(datasets: dict[str, Dataset]) -> None:
-    report = report_with(datasets)
-    spec = dict(report.claims[0])
-    spec["id"] = "Accuracy 83.4%"
-    with pytest.raises(ReportError, match="slug"):
-        evaluate(report, load_yaml_mapping(spec))
+def _without_seed(spec: dict) -> dict:
+    return {key: value for key, value in spec.items() if key != "seed"}
 
 
-def load_yaml_mapping(values: dict) -> object:
-    from report.spec import Mapping
-
-    mapping = Mapping(values)
-    mapping.line = 1
-    return mapping
+def test_claim_ids_must_be_slugs(project: Path) -> None:
+    replace_in(project / "templates" / "reports" / "figure6.yaml", "  - id: gains-per-step\n", "  - id: Accuracy 83.4%\n")
+    with pytest.raises(ReportError) as caught:
+        check(Project(project))
+    problem = caught.value.problems[0]
+    assert problem.message == "claims[1].id: does not have the form it needs"
+    assert "lowercase words joined by hyphens" in (problem.expected or "")
+    assert problem.line == 97

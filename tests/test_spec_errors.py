@@ -22,7 +22,7 @@ CASES = {
         "where: {table2_source: ReasonFlux-PRM-7B}\n    along",
         "at least two rows",
     ),
-    "where given as a list": (SPEC, "where: {prm_size: 7B}", "where: [prm_size, 7B]", "where: must map columns to values"),
+    "where given as a list": (SPEC, "where: {prm_size: 7B}", "where: [prm_size, 7B]", "where: must be a mapping of keys"),
     "text where a number column is selected": (SPEC, "training_samples: 1000}}", 'training_samples: "1k"}}', "holds numbers"),
     "a value column that does not exist": (
         SPEC,
@@ -31,7 +31,7 @@ CASES = {
         "no column 'acc'",
     ),
     "a limit that is not a number": (SPEC, "at_most: 2.5", "at_most: two", "at_most: must be a number"),
-    "a typo in expect": (SPEC, "expect: rising", "expect: rise", "unknown expect"),
+    "a typo in expect": (SPEC, "expect: rising", "expect: rise", "did you mean 'rising'?"),
     "an axis column that does not exist": (SPEC, "along: training_samples\n    expect", "along: samples\n    expect", "no column 'samples'"),
     "a claim text that prints a bare number": (SPEC, "a gain of {{ change }}.", "a gain of {{ change.value }}.", "could not be written"),
     "a view key that does not exist": (
@@ -40,9 +40,14 @@ CASES = {
         "key: table_source, reading: Figure 6 left",
         "no column 'table_source'",
     ),
-    "a view that is not a mapping": (SPEC, "  figure_vs_table:\n    match:", "  broken: 3\n  figure_vs_table:\n    match:", "must be a mapping"),
+    "a view that is not a mapping": (
+        SPEC,
+        "  figure_vs_table:\n    match:",
+        "  broken: 3\n  figure_vs_table:\n    match:",
+        "a view is made by one of match: or difference:",
+    ),
     "a chart field that does not exist": (SPEC, "labels: prm\n", "labels: prm_name\n", "no column 'prm_name'"),
-    "a chart without its series": (SPEC, "    series:\n      field: prm_family\n", "    colours:\n      field: prm_family\n", "need series"),
+    "a chart without its series": (SPEC, "    series:\n      field: prm_family\n", "    colours:\n      field: prm_family\n", "missing key 'series'"),
     "a series order that leaves out a series": (
         SPEC,
         "order: [ReasonFlux-PRM, Qwen2.5-Math-PRM, Skywork-PRM]",
@@ -50,12 +55,12 @@ CASES = {
         "leaves out",
     ),
     "a line through a series that does not exist": (SPEC, "line: [ReasonFlux-PRM-7B]", "line: [ReasonFlux-PRM-8B]", "line: names a series"),
-    "a reserved slug": (SPEC, "slug: figure6", "slug: changes", "slug must be"),
+    "a reserved slug": (SPEC, "slug: figure6", "slug: changes", "is a name the site uses"),
     "a social chart that does not exist": (SPEC, "nav_title: Figure 6\n", "nav_title: Figure 6\nsocial_chart: training\n", "social_chart names no chart"),
-    "a headline that is a list": (SPEC, "headline: reasonflux-best-prm", "headline: [reasonflux-best-prm]", "headline: must name one claim"),
+    "a headline that is a list": (SPEC, "headline: reasonflux-best-prm", "headline: [reasonflux-best-prm]", "headline: must be text"),
     "a claim placed twice": (PAGE, '- {{ claim("human-vs-raw") }}\n', '- {{ claim("human-vs-raw") }}\n- {{ claim("human-vs-raw") }}\n', "placed twice"),
     "a cell column that does not exist": (PAGE, 'cell("samples", "training_samples"', 'cell("samples", "samples"', "no column 'samples'"),
-    "a guide example that is not a mapping": (GUIDE, "error_examples:\n", "error_examples:\n  - just text\n", "error_examples: must be a list of mappings"),
+    "a guide example that is not a mapping": (GUIDE, "error_examples:\n", "error_examples:\n  - just text\n", "error_examples[0]: must be a mapping of keys"),
 }
 
 

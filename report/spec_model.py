@@ -1,0 +1,311 @@
+"""The report spec, declared once: every block an author writes in ``templates/reports/<slug>.yaml``.
+
+The descriptions are the guide's documentation of each key; the classes validate specs and give
+the JSON Schema that editors use (``schema/report.schema.json`` on the site).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import AfterValidator, Discriminator, Field, Tag
+
+from report.schema import Block, Color, Doc, Scalar, Slug, Url, Where
+
+D3Format = Annotated[str, Field(pattern=r"^[-+ ,.#0-9a-z%$]{1,12}$"), Doc('a d3 number format, e.g. ",d" or ".1f"')]
+Shape = Literal["circle", "square", "cross", "diamond", "triangle-up", "triangle-down", "triangle-right", "triangle-left"]
+
+
+def _ordered(domain: list[float]) -> list[float]:
+    if not domain[0] < domain[1]:
+        raise ValueError(f"a domain is [low, high] with low below high, not [{domain[0]:g}, {domain[1]:g}]")
+    return domain
+
+
+Domain = Annotated[list[float], Field(min_length=2, max_length=2), AfterValidator(_ordered), Doc("[low, high]: two numbers, the lower first")]
+
+
+# -- values a claim reads ---------------------------------------------------------------
+
+
+class Row(Block):
+    """One value of a table: the row ``where`` selects (exactly one) and its value column."""
+
+    from_: str = Field(alias="from", description="the table to read: a name under data: or views:")
+    where: Where = Field(default_factory=dict, description="the columns and values that select exactly one row")
+    value: str | None = Field(default=None, description="the column to read (default: the table's value column)")
+
+
+def _value_kind(value: Any) -> str:
+    return "row" if isinstance(value, dict) else "number"
+
+
+Value = Annotated[
+    Annotated[float, Tag("number")] | Annotated[Row, Tag("row")],
+    Discriminator(_value_kind),
+    Doc("{from: <table>, where: {<column>: <value>}}, or a number"),
+]
+
+
+# -- claims ------------------------------------------------------------------------------
+
+
+class ClaimBase(Block):
+    id: Slug = Field(description="the claim's permanent name, and its link: #claim-<id>")
+    check: str = Field(description="the check the sentence rests on")
+    kind: Literal["observation", "assertion"] = Field(
+        default="observation", description="observation: words itself from the data; assertion: must hold, or the build stops"
+    )
+    text: str = Field(description="the sentence, a Jinja template over the values the check gives")
+
+
+class Limits(Block):
+    at_least: float | None = Field(default=None, description="the gap must be at least this many points")
+    at_most: float | None = Field(default=None, description="the gap must be at most this many points")
+
+
+class Compare(Limits, ClaimBase):
+    """``a`` is higher than ``b`` (or lower), optionally by at least or at most some points."""
+
+    check: Literal["compare"]
+    a: Value = Field(description="the first value")
+    b: Value = Field(description="the value it is compared with")
+    expect: Literal["higher", "lower"] = Field(default="higher", description="which way round the assertion holds")
+
+
+class Within(ClaimBase):
+    """``a`` and ``b`` agree within a tolerance."""
+
+    check: Literal["within"]
+    a: Value = Field(description="the first value")
+    b: Value = Field(description="the second value")
+    tolerance: float = Field(ge=0, description="the largest gap, in points, at which they agree")
+
+
+class Order(ClaimBase):
+    """The listed values stand in this order."""
+
+    check: Literal["order"]
+    items: list[Value] = Field(min_length=2, description="the values, in the order the claim states")
+    expect: Literal["descending", "ascending"] = Field(default="descending", description="highest first, or lowest first")
+
+
+class Group(ClaimBase):
+    from_: str = Field(alias="from", description="the table to read")
+    where: Where = Field(default_factory=dict, description="the rows to read (default: all)")
+
+
+class Trend(Group):
+    """Along an axis column, the values rise (or fall) at every step."""
+
+    check: Literal["trend"]
+    along: str = Field(description="the column the values are ordered by")
+    expect: Literal["rising", "falling"] = Field(default="rising", description="the direction an assertion states")
+
+
+class Best(Group):
+    """The row with the highest value of a group is the one ``expect`` names."""
+
+    check: Literal["best"]
+    expect: Scalar | None = Field(default=None, description="the label of the row an assertion says is on top")
+
+
+class Worst(Group):
+    """The row with the lowest value of a group is the one ``expect`` names."""
+
+    check: Literal["worst"]
+    expect: Scalar | None = Field(default=None, description="the label of the row an assertion says is at the bottom")
+
+
+class Every(Limits, Group):
+    """Every value of a group (ignoring its sign) lies within bounds."""
+
+    check: Literal["every"]
+
+
+CHECKS: tuple[type[ClaimBase], ...] = (Compare, Within, Order, Trend, Best, Worst, Every)
+
+
+def tag(block: type[Block], key: str) -> str:
+    """The name a block's kind goes by: the one value its ``check`` or ``kind`` key takes."""
+    return str(get_args(block.model_fields[key].annotation)[0])
+
+
+Claim = Annotated[Compare | Within | Order | Trend | Best | Worst | Every, Field(discriminator="check")]
+
+
+# -- charts ------------------------------------------------------------------------------
+
+
+class Axis(Block):
+    field: str = Field(description="the column on this axis")
+    title: str | None = Field(default=None, description="the axis title (default: none)")
+
+
+class ValueAxis(Axis):
+    domain: Domain | None = Field(default=None, description="the axis range, [low, high] (default: fitted to the data)")
+
+
+class CategoryAxis(Axis):
+    type: Literal["ordinal", "quantitative"] = Field(default="ordinal", description="ordinal: evenly spaced categories; quantitative: a number line")
+    sort_by: str | None = Field(default=None, description="another column to order the categories by")
+    format: D3Format | None = Field(default=None, description="a d3 number format for the axis labels")
+
+
+class TitleAxis(Block):
+    title: str | None = Field(default=None, description="the axis title")
+    domain: Domain | None = Field(default=None, description="the axis range, [low, high]")
+
+
+class Series(Block):
+    field: str = Field(description="the column that names each series")
+    order: list[Scalar] | None = Field(default=None, description="the series in legend order; must list every series the data has")
+    colors: list[Color] | None = Field(default=None, description="a colour per series, in order")
+    shapes: list[Shape] | None = Field(default=None, description="a point shape per series, in order")
+
+
+class Reference(Block):
+    where: Where = Field(description="the row whose value the dashed line marks")
+
+
+class ChartBase(Block):
+    id: Slug = Field(description="the chart's permanent name: its files and its link #fig-<id>")
+    kind: str = Field(description="the kind of chart")
+    title: str = Field(default="", description="the chart's title")
+    caption: str = Field(default="", description="the caption under the chart")
+    data: str = Field(description="the table drawn: a name under data: or views:")
+
+
+class Points(ChartBase):
+    """Points on a categorical x axis, series by colour and shape."""
+
+    kind: Literal["points"]
+    x: CategoryAxis = Field(description="the category axis")
+    y: ValueAxis = Field(description="the value axis")
+    series: Series = Field(description="the column that splits the points into series")
+    line: list[Scalar] = Field(default_factory=list, description="series to join with a line")
+    reference: Reference | None = Field(default=None, description="a dashed line at the value of one row")
+    labels: str | None = Field(default=None, description="a column to label each point with")
+
+
+class Dots(ChartBase):
+    """A dot plot: one row per category, one dot per series."""
+
+    kind: Literal["dots"]
+    x: ValueAxis = Field(description="the value axis")
+    y: Axis = Field(description="the category of each row")
+    series: Series = Field(description="the column that splits the dots into series")
+    zero_rule: bool = Field(default=False, description="draw a line at zero")
+
+
+class End(Block):
+    field: str = Field(description="the column of this end")
+    title: str | None = Field(default=None, description="its name in the legend")
+    color: Color = Field(default="#1f5a96", description="its colour")
+    shape: Shape = Field(default="circle", description="its point shape")
+
+
+class Dumbbell(ChartBase):
+    """Two values per row, joined by a line."""
+
+    kind: Literal["dumbbell"]
+    y: Axis = Field(description="the row")
+    x: TitleAxis = Field(default_factory=TitleAxis, description="the value axis")
+    ends: list[End] = Field(min_length=2, max_length=2, description="the two columns to join")
+
+
+CHART_KINDS: tuple[type[ChartBase], ...] = (Points, Dots, Dumbbell)
+Chart = Annotated[Points | Dots | Dumbbell, Field(discriminator="kind")]
+
+
+# -- tables ------------------------------------------------------------------------------
+
+
+class DataTable(Block):
+    dataset: str = Field(description="the resource's name in data/datapackage.yaml")
+    value: str | None = Field(default=None, description="the column holding each row's value")
+    label: str | None = Field(default=None, description="the column that names each row")
+
+
+class MatchPart(Block):
+    from_: str = Field(alias="from", description="a table whose rows repeat rows of another")
+    key: str = Field(description="the column naming the row it repeats")
+    reading: str | None = Field(default=None, description="what these rows are, in the view's reading column")
+
+
+class Against(Block):
+    from_: str = Field(alias="from", description="the table the rows are matched with")
+    key: str = Field(description="its column holding the names the key columns use")
+    where: Where = Field(default_factory=dict, description="the rows to match with")
+
+
+class Match(Block):
+    """Rows of some tables paired with the row of another table they repeat."""
+
+    match: list[MatchPart] = Field(min_length=1, description="the tables whose rows are matched")
+    against: Against = Field(description="the table they are matched with")
+    title: str | None = Field(default=None, description="the view's title")
+    titles: dict[str, str] = Field(default_factory=dict, description="column titles for tables and tooltips")
+
+
+class DifferenceOf(Block):
+    from_: str = Field(alias="from", description="the table")
+    baseline: Where = Field(description="the row every other row is compared with")
+    by: str | None = Field(default=None, description="compare within groups of this column")
+    keep_baseline: bool = Field(default=False, description="keep the baseline rows (a gain of zero)")
+    titles: dict[str, str] = Field(default_factory=dict, description="column titles for tables and tooltips")
+
+
+class Difference(Block):
+    """Each row's value minus that of a baseline row."""
+
+    difference: DifferenceOf = Field(description="what to subtract from what")
+    title: str | None = Field(default=None, description="the view's title")
+
+
+def _view_kind(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    kinds = [kind for kind in ("match", "difference") if kind in value]
+    return kinds[0] if len(kinds) == 1 else None
+
+
+View = Annotated[
+    Annotated[Match, Tag("match")] | Annotated[Difference, Tag("difference")],
+    Discriminator(
+        _view_kind,
+        custom_error_type="kind_of_block",
+        custom_error_message="a view is made by one of match: or difference:",
+        custom_error_context={"expected": "match: [...] with against: {...}, or difference: {...}"},
+    ),
+]
+
+
+# -- the report --------------------------------------------------------------------------
+
+
+class Cite(Block):
+    title: str | None = Field(default=None, description="the cited work's title")
+    authors: str | None = Field(default=None, description="its authors")
+    year: int | str | None = Field(default=None, description="its year")
+    id: str | None = Field(default=None, description="an identifier, e.g. arXiv:2506.18896")
+    url: Url | None = Field(default=None, description="a link to it")
+    code: Url | None = Field(default=None, description="a link to its code")
+
+
+class ReportSpec(Block):
+    """A report: its title, the tables it reads, its charts and its claims."""
+
+    slug: Slug = Field(description="the report's folder on the site")
+    title: str = Field(description="the page title")
+    nav_title: str | None = Field(default=None, description="a shorter title for the navigation (default: the title)")
+    summary: str = Field(default="", description="one or two sentences: the page description and link preview")
+    headline: str | None = Field(default=None, description="the claim shown on the home page and in link previews")
+    social_chart: str | None = Field(default=None, description="the chart on the link-preview card (default: the first)")
+    listed: bool = Field(default=True, description="list the report in the navigation and on the home page")
+    cite: Cite | None = Field(default=None, description="the work the report reproduces, for the page's Sources")
+    data: dict[str, DataTable] = Field(min_length=1, description="short names for the datasets the report reads")
+    views: dict[str, View] = Field(default_factory=dict, description="tables derived from the data: match or difference")
+    charts: list[Chart] = Field(default_factory=list, description="the charts, each placed with figure('<id>')")
+    claims: list[Claim] = Field(default_factory=list, description="the checked sentences, each placed with claim('<id>')")
+    error_examples: list[Claim] = Field(default_factory=list, description="assertions the data rejects, shown with their error (guides)")
