@@ -50,7 +50,11 @@ class Project:
         return self.root / ".cache" / "charts"
 
     def report_specs(self) -> list[Path]:
-        """Every report spec, in a stable order."""
+        """Every report spec, in a stable order; a spec saved as .yml would be silently skipped, so it is an error."""
+        misnamed = sorted((self.templates / "reports").glob("*.yml"))
+        if misnamed:
+            shown = f"templates/reports/{misnamed[0].name}"
+            raise ReportError.at(shown, "a report spec must end in .yaml", expected=shown.removesuffix(".yml") + ".yaml", found=shown, fix="rename the file")
         return sorted((self.templates / "reports").glob("*.yaml"))
 
 

@@ -28,7 +28,7 @@ def _build(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     root = Path(args.root)
-    site_dir = check_site_dir(root, Path(args.site_dir))
+    site_dir = check_site_dir(root, root / args.site_dir, args.site_dir)
     site_url = _site_url(args.site_url)
     key = build_key(root, site_url)
     if not args.force and up_to_date(root, site_dir, key):
@@ -120,7 +120,7 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument("--root", default=".", help="the project folder (default: the current one)")
     commands = main.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="validate, check every claim, render charts and build site/")
-    build.add_argument("--site-dir", default="site", help="where to put the site (default: site)")
+    build.add_argument("--site-dir", default="site", help="where to put the site, relative to the project folder (default: site)")
     build.add_argument("--site-url", default=None, help="the URL the site is published at (overrides mkdocs.yml)")
     build.add_argument("--force", action="store_true", help="build even when no input changed since the last build")
     build.set_defaults(run=_build)

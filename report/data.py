@@ -148,9 +148,9 @@ def _read(path: Path, shown: str) -> bytes:
 
 
 def _shown(path: Path, root: Path) -> str:
-    """A path as messages show it: relative to the project root when it is inside it."""
+    """A path as messages show it: relative to the project root when it is inside it (a link is named, not followed)."""
     try:
-        return str(path.resolve().relative_to(root.resolve()))
+        return str((path.parent.resolve() / path.name).relative_to(root.resolve()))
     except ValueError:
         return str(path)
 

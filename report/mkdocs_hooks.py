@@ -29,9 +29,10 @@ class BuildStopped(SystemExit, Exception):
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     """Generate the report (or take the preloaded one) and set the navigation from it."""
-    problem = site_url_problem(config.site_url)
-    if problem:
-        raise BuildStopped(f"\nThe report was not built. error: mkdocs.yml: site_url: {problem}\n")
+    for key in ("site_url", "repo_url"):
+        problem = site_url_problem(config[key])
+        if problem:
+            raise BuildStopped(f"\nThe report was not built. error: mkdocs.yml: {key}: {problem}\n")
     if HOOKS.preloaded is not None:
         HOOKS.current = HOOKS.preloaded
     else:

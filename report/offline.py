@@ -32,14 +32,14 @@ def _refuse_network(event: str, args: tuple[Any, ...]) -> None:
         return
     if event in ("socket.getaddrinfo", "socket.gethostbyname") and args and _local(args[0]):
         return
-        target = args[1] if event == "socket.connect" and len(args) > 1 else args[0] if args else "?"
-        raise ReportError.at(
-            "build_report.py",
-            f"the build tried to open a network connection ({event} {target!r}), which it never does",
-            expected="only local files: data/, templates/ and docs/",
-            found=f"a connection to {target!r}",
-            fix="remove the remote reference (a URL where a file or inline value belongs) from the descriptor or spec",
-        )
+    target = args[1] if event == "socket.connect" and len(args) > 1 else args[0] if args else "?"
+    raise ReportError.at(
+        "build_report.py",
+        f"the build tried to open a network connection ({event} {target!r}), which it never does",
+        expected="only local files: data/, templates/ and docs/",
+        found=f"a connection to {target!r}",
+        fix="remove the remote reference (a URL where a file or inline value belongs) from the descriptor or spec",
+    )
 
 
 @functools.cache

@@ -141,6 +141,7 @@ def _problem(path: tuple[Any, ...], items: list[dict[str, Any]], model: type[Bas
         key = str(context.get("discriminator", "")).strip("'")
         tags = re.findall(r"'([^']*)'", str(context.get("expected_tags", "")))
         tag = context.get("tag")
+        line = line_of(data, (*path, key)) if key and not key.endswith("()") else line
         if kind == "union_tag_not_found" or tag is None:
             return Problem(
                 file=shown, message=f"{where or 'this block'} needs {key}:", line=line, expected=" or ".join(tags) or None, found="no " + key, fix=f"add {key}:"

@@ -51,7 +51,11 @@ def build_key(root: Path, site_url: str | None) -> str:
 
     digest = hashlib.sha256()
     for path in _inputs(root):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        try:
+            content = path.read_bytes()
+        except OSError:
+            content = os.urandom(16)  # unreadable: never up to date, and the build says which file and why
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + content + b"\0")
     for package in PACKAGES:
         try:
             digest.update(f"{package}={metadata.version(package)}\n".encode())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,17 @@ def copy_project(destination: Path) -> Path:
 def project(tmp_path: Path) -> Path:
     """A fresh copy of the project in a temporary folder."""
     return copy_project(tmp_path / "project")
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every file under a folder with the hash of its bytes and its mode bits, to compare a folder before and after."""
+    if not folder.is_dir():
+        return {}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() + oct(p.stat().st_mode)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
 
 
 def replace_in(path: Path, old: str, new: str) -> None:

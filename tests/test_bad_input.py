@@ -9,7 +9,6 @@ from __future__ import annotations
 import atexit
 import csv
 import functools
-import hashlib
 import io
 import shutil
 import subprocess
@@ -29,18 +28,13 @@ from report.errors import Problem, ReportError
 from report.figures import RenderCache
 from report.site import publish
 from report.tables import to_csv
-from tests.conftest import ROOT, copy_project, replace_in
+from tests.conftest import ROOT, copy_project, replace_in, tree
 
 SAMPLES = "data/figure6_training_samples.csv"
 PRMS = "data/figure6_prm_size.csv"
 TABLE2 = "data/table2_offline_selection.csv"
 DESCRIPTOR = "data/datapackage.yaml"
 SAMPLES_HEADER = "series,training_samples,math500_accuracy,table2_source"
-
-
-def tree(folder: Path) -> dict[str, str]:
-    """Every file under a folder with the hash of its bytes."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def replace_bytes(path: Path, old: bytes, new: bytes) -> None:
