@@ -9,11 +9,14 @@ from typing import Any
 
 from report.charts import build_charts
 from report.claims import Claim, evaluate_all
-from report.data import find_descriptor, load_package, read_descriptor
+from report.data import Dataset, find_descriptor, load_package, read_descriptor
 from report.errors import ReportError
 from report.figures import RenderCache, dumps, render, social_card
+from report.package_model import Package
 from report.pages import FIGURES, RenderedReport, environment, front_matter_value, render_data_page, render_report_page, render_template, restate_span
+from report.schema import json_schema
 from report.spec import Report, load_report
+from report.spec_model import ReportSpec
 from report.tables import to_csv
 from report.text import inert
 
@@ -99,9 +102,11 @@ def generate(project: Project, cache: RenderCache | None = None, render_charts: 
     listed = [r for r in out.reports if r.report.listed]
     home = render_template(env, "index.md.j2", {"reports": listed, "restate": _restate_on_home})
     out.pages["index.md"] = _with_header(home, "templates/index.md.j2")
-    out.pages["data.md"] = _with_header(render_data_page(env, datasets, descriptor), "templates/data.md.j2")
+    out.pages["data.md"] = _with_header(render_data_page(env, _published_datasets(datasets, out.reports), descriptor), "templates/data.md.j2")
     for dataset in datasets.values():
         out.files[f"data/{Path(dataset.path).name}"] = to_csv(dataset.frame).encode()
+    out.files["schema/report.schema.json"] = dumps(json_schema(ReportSpec, "A report spec (templates/reports/<slug>.yaml)", "report/spec_model.py")).encode()
+    out.files["schema/datapackage.schema.json"] = dumps(json_schema(Package, "The data package (data/datapackage.yaml)", "report/package_model.py")).encode()
     document = claims_document([(r.report, r.claims) for r in out.reports])
     out.files["claims.json"] = dumps(document).encode()
     out.pages["changes.md"] = _with_header(_changes_page(env, project, document, baseline), "templates/changes.md.j2")
@@ -143,6 +148,14 @@ def _report(report: Report, env: Any, cache: RenderCache, render_charts: bool) -
         files["social.png"] = social_card(report.title, subtitle, files[f"{main_chart.id}.svg"], cache)
         meta = {"social_image": f"{report.slug}/social.png", "social_alt": main_chart.description}
     return RenderedReport(report, claims, charts, files, meta)
+
+
+def _published_datasets(datasets: dict[str, Dataset], reports: list[RenderedReport]) -> dict[str, Dataset]:
+    """The datasets the data page documents: all but those only unlisted reports (such as the guide) read."""
+    unlisted_only = {name for r in reports if not r.report.listed for name in r.report.datasets} - {
+        name for r in reports if r.report.listed for name in r.report.datasets
+    }
+    return {name: dataset for name, dataset in datasets.items() if name not in unlisted_only}
 
 
 def _restate_on_home(rendered: RenderedReport, claim_id: str) -> Any:

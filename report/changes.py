@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from report.errors import ReportError
 from report.schema import validate
-from report.text import amount
+from report.text import NumberFormat
 
 INPUTS = ("data", "templates/reports")
 
@@ -160,9 +160,9 @@ def to_markdown(changes: Changes, old_label: str, new_label: str, heading: str =
         parts.append(f"{heading} Numbers that moved\n")
         parts.append("| Value | Where | Before | After | Change |\n| --- | --- | ---: | ---: | ---: |")
         for moved in changes.moved:
-            sign = "+" if moved.delta > 0 else ""
-            before, after = amount(moved.old, moved.unit), amount(moved.new, moved.unit)
-            parts.append(f"| {_cell(moved.label)} | {_cell(moved.where)} | {before} | {after} | {sign}{moved.delta:.1f} points |")
+            fmt = NumberFormat(moved.unit)
+            before, after, change = fmt.text(moved.old), fmt.text(moved.new), fmt.difference().text(moved.delta, signed=True)
+            parts.append(f"| {_cell(moved.label)} | {_cell(moved.where)} | {before} | {after} | {change} |")
         parts.append("")
     if changes.reworded:
         parts.append(f"{heading} Claims that changed wording\n")

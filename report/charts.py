@@ -12,11 +12,15 @@ import pandas as pd
 from report import spec_model
 from report.errors import ReportError
 from report.spec import Report, Table
-from report.text import amount as amount_text
+from report.text import DateFormat, NumberFormat
 
 WIDTH, HEIGHT = 360, 280
 FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 MAX_ROWS = 5000
+# Okabe and Ito's palette, which readers with any common colour-vision deficiency tell apart (yellow last: faint on white).
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000", "#F0E442")
+INK = "__ink__"  # the colour of the value printed in a heatmap's cell
+TEXT = "__text__"  # prefix of the columns holding each value as the page prints it, for tooltips and labels
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class Chart:
     data: pd.DataFrame
     description: str
     spec_file: str = ""
+    formats: dict[str, NumberFormat | DateFormat] | None = None
 
 
 def field_ref(name: str) -> str:
@@ -48,36 +53,67 @@ def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     )
 
 
+# -- data and encodings shared by every kind -------------------------------------------------
+
+
+def _rows(table: Table, columns: list[str]) -> pd.DataFrame:
+    """The rows a chart draws, as published beside it: the columns it names first, then the others, and where each row comes from."""
+    if len(table.frame) > MAX_ROWS:
+        raise ReportError.at(
+            table.sources[0][0].file if table.sources else table.name,
+            f"table {table.name!r} has {len(table.frame):,} rows, more than a chart draws ({MAX_ROWS:,})",
+            expected=f"at most {MAX_ROWS:,} rows",
+            found=f"{len(table.frame):,}",
+            fix="aggregate the data before charting it",
+        )
+    keep = list(dict.fromkeys(c for c in columns if c in table.frame.columns))
+    keep += [c for c in table.frame.columns if c not in keep and not c.startswith("_")]
+    data = table.frame[keep].copy()
+    data["source"] = ["; ".join(s.describe() for s in sources) for sources in table.sources]
+    return data
+
+
+def _vega_data(table: Table, columns: list[str]) -> pd.DataFrame:
+    """The rows as the chart's Vega data: each value also as the page prints it, so tooltips read exactly like the text."""
+    data = _rows(table, columns)
+    for column in [c for c in table.frame.columns if not c.startswith("_")]:
+        data[TEXT + column] = [table.text(position, column) for position in range(len(table.frame))]
+    return data
+
+
+def _tooltip(table: Table, fields: list[str]) -> list[alt.Tooltip]:
+    """Tooltip rows: each column's title and its value as the page prints it, then the source."""
+    tips = [
+        alt.Tooltip(field=field_ref(TEXT + name), type="nominal", title=table.titles.get(name, name.replace("_", " ")))
+        for name in dict.fromkeys(f for f in fields if f in table.frame.columns)
+    ]
+    return [*tips, alt.Tooltip(field="source", type="nominal", title="Source")]
+
+
 def _series_scales(series: spec_model.Series, data: pd.DataFrame) -> tuple[alt.Scale, alt.Scale, list[str]]:
     order = [str(v) for v in series.order or pd.unique(data[series.field].astype(str))]
-    colors = list(series.colors or [])
+    colors = list(series.colors or PALETTE)
     shapes = list(series.shapes or [])
-    color = alt.Scale(domain=order, range=colors[: len(order)]) if colors else alt.Scale(domain=order)
+    color = alt.Scale(domain=order, range=[colors[i % len(colors)] for i in range(len(order))])
     shape = alt.Scale(domain=order, range=shapes[: len(order)]) if shapes else alt.Scale(domain=order)
     return color, shape, order
 
 
+def _color(series: spec_model.Series | None, data: pd.DataFrame, legend: bool = True) -> Any:
+    """The colour channel of a chart's series (one colour, the palette's first, when there are none); ``legend`` off for a second layer."""
+    if series is None:
+        return alt.value(PALETTE[0])
+    scale, _, order = _series_scales(series, data)
+    shown = alt.Legend(title=None, values=order) if legend else None
+    return alt.Color(field=field_ref(series.field), type="nominal", scale=scale, legend=shown, title=series.field)
+
+
 def _x_sort(table: Table, x: spec_model.CategoryAxis) -> list[str] | None:
     ordered = table.frame.sort_values(x.sort_by)[x.field] if x.sort_by else table.frame[x.field].sort_values()
-    return [str(v) for v in pd.unique(ordered)] if x.type == "ordinal" else None
+    return [str(v) for v in pd.unique(ordered)]
 
 
-def _tooltip(table: Table, fields: list[str]) -> list[alt.Tooltip]:
-    """Tooltip rows: the columns' titles, numbers formatted as on the page (one decimal, thousands separated)."""
-    tips = []
-    for name in dict.fromkeys(f for f in fields if f in table.frame.columns):
-        column = table.frame[name]
-        title = table.titles.get(name, name.replace("_", " "))
-        if pd.api.types.is_float_dtype(column):
-            tips.append(alt.Tooltip(field=field_ref(name), type="quantitative", title=title, format=",.1f"))
-        elif pd.api.types.is_integer_dtype(column):
-            tips.append(alt.Tooltip(field=field_ref(name), type="quantitative", title=title, format=",d"))
-        else:
-            tips.append(alt.Tooltip(field=field_ref(name), type="nominal", title=title))
-    return [*tips, alt.Tooltip(field="source", type="nominal", title="Source")]
-
-
-def _domain(axis: spec_model.ValueAxis | spec_model.TitleAxis) -> Any:
+def _domain(axis: spec_model.ValueAxis | spec_model.TitleAxis | spec_model.ColorScale) -> Any:
     return list(axis.domain) if axis.domain is not None else alt.Undefined
 
 
@@ -85,15 +121,63 @@ def _title(axis: spec_model.Axis | spec_model.TitleAxis) -> Any:
     return axis.title if axis.title is not None else alt.Undefined
 
 
+def _value_axis(report: Report, spec: spec_model.ChartBase, table: Table, axis: spec_model.ValueAxis, zero: bool = False) -> dict[str, Any]:
+    """The scale and axis of a value axis: its domain, linear or log, and numbers formatted as the column says."""
+    if axis.scale == "log" and (pd.to_numeric(table.frame[axis.field], errors="coerce").dropna() <= 0).any():
+        raise ReportError.at(
+            report.spec_file,
+            f"chart {spec.id!r}: a log scale needs values above zero",
+            line=axis.spec_line,
+            expected=f"every value of {axis.field} above zero",
+            found="zero or a negative value",
+            fix="use scale: linear, or chart values above zero",
+        )
+    fmt = table.number_format(axis.field).axis()
+    return {
+        "scale": alt.Scale(domain=_domain(axis), type=axis.scale, zero=zero and axis.scale == "linear", nice=False),
+        "axis": alt.Axis(format=fmt) if fmt else alt.Undefined,
+        "title": _title(axis),
+    }
+
+
+def _line_x(table: Table, x: spec_model.LineAxis) -> alt.X:
+    """The x channel of a line or area: dates on a time axis, numbers on a number line, anything else as ordered categories."""
+    fmt = table.formats.get(x.field)
+    column = table.frame[x.field]
+    kind = x.type or ("temporal" if isinstance(fmt, DateFormat) else "quantitative" if pd.api.types.is_numeric_dtype(column) else "ordinal")
+    if kind == "temporal":
+        pattern = fmt.pattern if isinstance(fmt, DateFormat) else "%-d %B %Y"
+        return alt.X(field=field_ref(x.field), type="temporal", title=_title(x), axis=alt.Axis(format=pattern.replace("%B", "%b"), labelAngle=0))
+    if kind == "quantitative":
+        axis = alt.Axis(format=x.format) if x.format else alt.Axis(format=table.number_format(x.field).axis() or alt.Undefined)
+        return alt.X(field=field_ref(x.field), type="quantitative", title=_title(x), axis=axis, scale=alt.Scale(zero=False, nice=False))
+    return alt.X(**_category(table, x.field, x.sort_by), title=_title(x), axis=alt.Axis(labelAngle=0))
+
+
+def _interval(base: alt.Chart, interval: spec_model.Interval, x: Any, y_field: str, color: Any, horizontal: bool, band: bool) -> alt.Chart:
+    """Error bars (a rule from lower to upper) or a band, in the series' colours."""
+    low = {"field": field_ref(interval.lower), "type": "quantitative"}
+    high = {"field": field_ref(interval.upper)}
+    if band:
+        return base.mark_area(opacity=0.18).encode(x=x, y=alt.Y(**low), y2=alt.Y2(**high), color=color)
+    if horizontal:
+        return base.mark_rule(strokeWidth=1.5).encode(y=x, x=alt.X(**low), x2=alt.X2(**high), color=color)
+    return base.mark_rule(strokeWidth=1.5).encode(x=x, y=alt.Y(**low), y2=alt.Y2(**high), color=color)
+
+
+# -- the kinds ------------------------------------------------------------------------------
+
+
 def points(report: Report, spec: spec_model.Points, table: Table) -> alt.TopLevelMixin:
     """Points by a categorical x, coloured and shaped by series, with optional lines, reference and labels."""
     x, y, series = spec.x, spec.y, spec.series
-    data = _chart_data(table, [x.field, y.field, series.field, *([spec.labels] if spec.labels else [])])
+    data = _vega_data(table, [x.field, y.field, series.field, *([spec.labels] if spec.labels else [])])
     color, shape, order = _series_scales(series, data)
-    sort = _x_sort(table, x)
+    sort = _x_sort(table, x) if x.type == "ordinal" else None
     x_label = alt.Axis(labelAngle=0, labelExpr=_format_expr(x.format), titlePadding=8)
     x_enc = alt.X(field=field_ref(x.field), type=x.type, sort=sort, title=_title(x), axis=x_label, scale=alt.Scale(paddingOuter=0.4))
-    y_enc = alt.Y(field=field_ref(y.field), type="quantitative", title=_title(y), scale=alt.Scale(domain=_domain(y), zero=False, nice=False))
+    value = _value_axis(report, spec, table, y)
+    y_enc = alt.Y(field=field_ref(y.field), type="quantitative", **value)
     legend = alt.Legend(title=None, symbolSize=110, values=order)
     base = alt.Chart(data)
     layers = []
@@ -105,8 +189,11 @@ def points(report: Report, spec: spec_model.Points, table: Table) -> alt.TopLeve
             )
         level = float(table.frame.iloc[rows[0]][y.field])
         layers.append(alt.Chart(pd.DataFrame({"level": [level]})).mark_rule(color="#9a9a9a", strokeDash=[4, 3], strokeWidth=1).encode(y=alt.Y("level:Q")))
+    colour = alt.Color(field=field_ref(series.field), type="nominal", scale=color, legend=legend, title=series.field)
+    if spec.interval is not None:
+        layers.append(_interval(base, spec.interval, x_enc, y.field, colour, horizontal=False, band=spec.interval.style == "band"))
     for name in spec.line:
-        colors = series.colors or ["#1f5a96"]
+        colors = series.colors or PALETTE
         stroke = colors[order.index(str(name)) % len(colors)]
         layers.append(
             base.transform_filter(alt.FieldEqualPredicate(field=field_ref(series.field), equal=str(name)))
@@ -118,7 +205,7 @@ def points(report: Report, spec: spec_model.Points, table: Table) -> alt.TopLeve
         base.mark_point(filled=True, size=150, opacity=1).encode(
             x=x_enc,
             y=y_enc,
-            color=alt.Color(field=field_ref(series.field), type="nominal", scale=color, legend=legend, title=series.field),
+            color=colour,
             shape=alt.Shape(field=field_ref(series.field), type="nominal", scale=shape, legend=legend, title=series.field),
             tooltip=tooltip,
         )
@@ -135,11 +222,12 @@ def points(report: Report, spec: spec_model.Points, table: Table) -> alt.TopLeve
 def dots(report: Report, spec: spec_model.Dots, table: Table) -> alt.TopLevelMixin:
     """A dot plot: one row per category, one dot per series along a value axis."""
     x, y, series = spec.x, spec.y, spec.series
-    data = _chart_data(table, [x.field, y.field, series.field])
+    data = _vega_data(table, [x.field, y.field, series.field])
     color, shape, order = _series_scales(series, data)
     y_order = [str(v) for v in pd.unique(table.frame[y.field].astype(str))]
     legend = alt.Legend(title=None, symbolSize=90, values=order)
     y_enc = alt.Y(field=field_ref(y.field), type="nominal", sort=y_order, title=None, axis=alt.Axis(labelLimit=260))
+    value = _value_axis(report, spec, table, x)
     rule = (
         alt.Chart(data)
         .mark_rule(color="#d0d0d0")
@@ -149,18 +237,21 @@ def dots(report: Report, spec: spec_model.Dots, table: Table) -> alt.TopLevelMix
             x2=alt.X2(field=field_ref(x.field), aggregate="max"),
         )
     )
+    colour = alt.Color(field=field_ref(series.field), type="nominal", scale=color, legend=legend, title=series.field)
     marks = (
         alt.Chart(data)
         .mark_point(filled=True, size=90, opacity=0.95)
         .encode(
             y=y_enc,
-            x=alt.X(field=field_ref(x.field), type="quantitative", title=_title(x), scale=alt.Scale(domain=_domain(x), nice=False)),
-            color=alt.Color(field=field_ref(series.field), type="nominal", scale=color, legend=legend, title=series.field),
+            x=alt.X(field=field_ref(x.field), type="quantitative", **value),
+            color=colour,
             shape=alt.Shape(field=field_ref(series.field), type="nominal", scale=shape, legend=legend, title=series.field),
             tooltip=_tooltip(table, [y.field, series.field, x.field]),
         )
     )
-    layers = [rule, marks]
+    layers: list[alt.Chart] = [rule, marks]
+    if spec.interval is not None:
+        layers.insert(1, _interval(alt.Chart(data), spec.interval, y_enc, x.field, colour, horizontal=True, band=False))
     if spec.zero_rule:
         layers.insert(0, alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="#555", strokeWidth=1.2).encode(x=alt.X("zero:Q")))
     return alt.layer(*layers).properties(width=WIDTH + 40, height=max(160, 30 * len(y_order)), title=spec.title)
@@ -170,8 +261,10 @@ def dumbbell(report: Report, spec: spec_model.Dumbbell, table: Table) -> alt.Top
     """Two values per row joined by a line: e.g. a figure reading and the published number."""
     y, x, ends = spec.y, spec.x, spec.ends
     fields = [end.field for end in ends]
-    data = _chart_data(table, [y.field, *fields])
+    data = _rows(table, [y.field, *fields])
     long = data.melt(id_vars=[c for c in data.columns if c not in fields], value_vars=fields, var_name="which", value_name="measure")
+    fmt = table.number_format(fields[0])
+    long[TEXT + "measure"] = [fmt.cell(v) if pd.notna(v) else "" for v in long["measure"]]
     titles = {end.field: end.title or end.field for end in ends}
     long["which"] = long["which"].map(titles)
     y_order = [str(v) for v in data[y.field]]
@@ -199,7 +292,7 @@ def dumbbell(report: Report, spec: spec_model.Dumbbell, table: Table) -> alt.Top
             tooltip=[
                 alt.Tooltip(field=field_ref(y.field), type="nominal", title=table.titles.get(y.field, y.field)),
                 alt.Tooltip(field="which", type="nominal", title="Reported in"),
-                alt.Tooltip(field="measure", type="quantitative", title=x.title or "Value", format=",.1f"),
+                alt.Tooltip(field=TEXT + "measure", type="nominal", title=x.title or "Value"),
                 alt.Tooltip(field="source", type="nominal", title="Source"),
             ],
         )
@@ -207,7 +300,192 @@ def dumbbell(report: Report, spec: spec_model.Dumbbell, table: Table) -> alt.Top
     return alt.layer(rule, marks).properties(width=WIDTH + 40, height=max(160, 32 * len(y_order)), title=spec.title)
 
 
-KINDS: dict[str, Callable[[Report, Any, Table], alt.TopLevelMixin]] = {"points": points, "dots": dots, "dumbbell": dumbbell}
+def line(report: Report, spec: spec_model.Line, table: Table) -> alt.TopLevelMixin:
+    """Lines along dates, numbers or ordered categories, one per series, line and points in the same colour."""
+    x, y, series = spec.x, spec.y, spec.series
+    data = _vega_data(table, [x.field, y.field, *([series.field] if series else [])])
+    x_enc = _line_x(table, x)
+    y_enc = alt.Y(field=field_ref(y.field), type="quantitative", **_value_axis(report, spec, table, y))
+    colour = _color(series, data)
+    base = alt.Chart(data)
+    layers: list[alt.Chart] = []
+    if spec.interval is not None:
+        layers.append(_interval(base, spec.interval, x_enc, y.field, _color(series, data, legend=False), horizontal=False, band=spec.interval.style != "bars"))
+    layers.append(base.mark_line(strokeWidth=2).encode(x=x_enc, y=y_enc, color=colour))
+    tooltip = _tooltip(table, [*([series.field] if series else []), x.field, y.field])
+    layers.append(
+        base.mark_point(filled=True, size=45 if spec.points else 0, opacity=1 if spec.points else 0).encode(x=x_enc, y=y_enc, color=colour, tooltip=tooltip)
+    )
+    return alt.layer(*layers).properties(width=WIDTH + 80, height=HEIGHT, title=spec.title)
+
+
+def area(report: Report, spec: spec_model.Area, table: Table) -> alt.TopLevelMixin:
+    """Areas along dates or numbers, stacked (or overlaid) by series."""
+    x, y, series = spec.x, spec.y, spec.series
+    data = _vega_data(table, [x.field, y.field, *([series.field] if series else [])])
+    x_enc = _line_x(table, x)
+    value = _value_axis(report, spec, table, y, zero=True)
+    y_enc = alt.Y(field=field_ref(y.field), type="quantitative", stack="zero" if spec.stack else None, **value)
+    colour = _color(series, data)
+    base = alt.Chart(data)
+    tooltip = _tooltip(table, [*([series.field] if series else []), x.field, y.field])
+    areas = base.mark_area(opacity=0.85 if spec.stack else 0.4).encode(x=x_enc, y=y_enc, color=colour)
+    marks = base.mark_point(filled=True, size=30, opacity=0.9).encode(x=x_enc, y=y_enc, color=colour, tooltip=tooltip)
+    return alt.layer(areas, marks).properties(width=WIDTH + 80, height=HEIGHT, title=spec.title)
+
+
+def bar(report: Report, spec: spec_model.Bar, table: Table) -> alt.TopLevelMixin:
+    """Bars by category, side by side (or stacked) by series, with error bars where the spec gives an interval."""
+    x, y, series = spec.x, spec.y, spec.series
+    if spec.stack and spec.interval is not None:
+        raise ReportError.at(
+            report.spec_file, f"chart {spec.id!r}: error bars need bars side by side", line=spec.spec_line, fix="remove interval:, or set stack: false"
+        )
+    data = _vega_data(table, [x.field, y.field, *([series.field] if series else [])])
+    category = _category(table, x.field, x.sort_by)
+    x_enc = alt.X(**category, title=_title(x), axis=_category_axis(category["sort"], WIDTH + 80))
+    value = _value_axis(report, spec, table, y, zero=True)
+    y_enc = alt.Y(field=field_ref(y.field), type="quantitative", stack="zero" if spec.stack else None, **value)
+    colour = _color(series, data)
+    offset = alt.XOffset(field=field_ref(series.field), type="nominal", sort=_series_scales(series, data)[2]) if series and not spec.stack else alt.Undefined
+    base = alt.Chart(data)
+    tooltip = _tooltip(table, [*([series.field] if series else []), x.field, y.field])
+    layers = [base.mark_bar().encode(x=x_enc, y=y_enc, color=colour, xOffset=offset, tooltip=tooltip)]
+    if spec.interval is not None:
+        rule = _interval(base, spec.interval, x_enc, y.field, alt.value("#333"), horizontal=False, band=False)
+        layers.append(rule.encode(xOffset=offset))
+    return alt.layer(*layers).properties(width=WIDTH + 80, height=HEIGHT, title=spec.title)
+
+
+def heatmap(report: Report, spec: spec_model.Heatmap, table: Table) -> alt.TopLevelMixin:
+    """A grid of two categories, each cell coloured by its value, the value printed in it."""
+    x, y, color = spec.x, spec.y, spec.color
+    data = _vega_data(table, [x.field, y.field, color.field])
+    across, down = _category(table, x.field), _category(table, y.field)
+    width = max(WIDTH, 44 * len(across["sort"]))
+    x_enc = alt.X(**across, title=_title(x), axis=_category_axis(across["sort"], width))
+    y_enc = alt.Y(**down, title=_title(y), axis=alt.Axis(labelLimit=280))
+    fill = alt.Color(
+        field=field_ref(color.field),
+        type="quantitative",
+        scale=alt.Scale(scheme=color.scheme, domain=_domain(color)),
+        title=color.title or table.titles.get(color.field, color.field),
+        legend=alt.Legend(orient="right", format=table.number_format(color.field).axis() or alt.Undefined),
+    )
+    data[INK] = _ink(table.frame[color.field], color)
+    base = alt.Chart(data)
+    layers = [base.mark_rect().encode(x=x_enc, y=y_enc, color=fill, tooltip=_tooltip(table, [y.field, x.field, color.field]))]
+    if spec.labels:
+        text = alt.Text(field=field_ref(TEXT + color.field), type="nominal")
+        for ink in ("white", "#111111"):
+            on = base.transform_filter(alt.FieldEqualPredicate(field=INK, equal=ink))
+            layers.append(on.mark_text(fontSize=11, color=ink).encode(x=x_enc, y=y_enc, text=text))
+    return alt.layer(*layers).properties(width=width, height=max(160, 28 * len(down["sort"])), title=spec.title)
+
+
+def _ink(values: pd.Series, color: spec_model.ColorScale) -> list[str]:
+    """The colour of each cell's printed value: white on the dark end (or ends) of the scheme, near-black elsewhere."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    low, high = color.domain if color.domain is not None else (numbers.min(), numbers.max())
+    span = (high - low) or 1.0
+    diverging = color.scheme in ("blueorange", "redblue")
+    inks = []
+    for value in numbers:
+        share = 0.0 if pd.isna(value) else (value - low) / span
+        dark = abs(share - 0.5) > 0.35 if diverging else share > 0.6
+        inks.append("white" if dark else "#111111")
+    return inks
+
+
+def _category_axis(labels: list[str], width: int) -> alt.Axis:
+    """An axis of categories: labels level when they fit, slanted when they would overlap."""
+    crowded = len(labels) * (max((len(label) for label in labels), default=0) * 6.5 + 8) > width
+    return alt.Axis(labelAngle=-40 if crowded else 0, labelAlign="right" if crowded else "center", labelLimit=160)
+
+
+def _category(table: Table, column: str, sort_by: str | None = None) -> dict[str, Any]:
+    """An ordinal channel over a column's values as the page prints them ("July 2023", "1,000"), in order.
+
+    The order is that of ``sort_by``, else the values' own order for dates and numbers, else the data's.
+    """
+    cells = table.frame[column]
+    if sort_by:
+        positions = list(table.frame.reset_index(drop=True).sort_values(sort_by, kind="stable").index)
+    elif pd.api.types.is_numeric_dtype(cells) or pd.api.types.is_datetime64_any_dtype(cells):
+        positions = list(cells.reset_index(drop=True).sort_values(kind="stable").index)
+    else:
+        positions = list(range(len(cells)))
+    order = list(dict.fromkeys(table.text(position, column) for position in positions))
+    return {"field": field_ref(TEXT + column), "type": "ordinal", "sort": order}
+
+
+# Keys that would make a Vega-Lite specification load from elsewhere, link out, or run an expression written in it.
+_UNSAFE_KEYS = frozenset({"url", "href", "expr", "calculate", "labelExpr", "signal", "update", "test", "datasets", "data", "loader", "filter"})
+
+
+def vega_lite(report: Report, spec: spec_model.VegaLite, table: Table) -> alt.TopLevelMixin:
+    """A chart written as Vega-Lite, fed the table's rows (each value also as the page prints it); checked against the schema."""
+    unsafe = _unsafe_key(spec.spec)
+    if unsafe:
+        raise ReportError.at(
+            report.spec_file,
+            f"chart {spec.id!r}: a Vega-Lite spec here may not use {unsafe}:",
+            line=spec.spec_line,
+            expected="mark, encoding, layer, params, transform without expressions, and other declarative keys",
+            found=unsafe,
+            fix="compute the values in a view of the spec instead; the build feeds the chart its table and allows no URLs or expressions",
+        )
+    values = alt.utils.sanitize_pandas_dataframe(_vega_data(table, list(table.frame.columns))).to_dict(orient="records")
+    written = {"width": WIDTH + 80, "height": HEIGHT, **spec.spec, "title": spec.title or spec.spec.get("title", ""), "data": {"values": values}}
+    kind = next((cls for key, cls in _COMPOSITES.items() if key in written), alt.Chart)
+    try:
+        return kind.from_dict(written, validate=True)
+    except (alt.utils.schemapi.SchemaValidationError, ValueError, TypeError) as error:
+        message = getattr(error, "message", str(error)).splitlines()[0]
+        raise ReportError.at(
+            report.spec_file,
+            f"chart {spec.id!r}: not a valid Vega-Lite specification: {message}",
+            line=spec.spec_line,
+            fix="check it against the Vega-Lite documentation",
+        ) from None
+
+
+_COMPOSITES: dict[str, Any] = {
+    "layer": alt.LayerChart,
+    "hconcat": alt.HConcatChart,
+    "vconcat": alt.VConcatChart,
+    "concat": alt.ConcatChart,
+    "facet": alt.FacetChart,
+    "repeat": alt.RepeatChart,
+}
+
+
+def _unsafe_key(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in _UNSAFE_KEYS and not (key == "filter" and isinstance(item, dict) and "expr" not in item):
+                return str(key)
+            found = _unsafe_key(item)
+            if found:
+                return found
+    if isinstance(value, list):
+        for item in value:
+            found = _unsafe_key(item)
+            if found:
+                return found
+    return None
+
+
+KINDS: dict[str, Callable[[Report, Any, Table], alt.TopLevelMixin]] = {
+    "points": points,
+    "dots": dots,
+    "dumbbell": dumbbell,
+    "line": line,
+    "area": area,
+    "bar": bar,
+    "heatmap": heatmap,
+    "vega-lite": vega_lite,
+}
 
 
 def _format_expr(fmt: str | None) -> Any:
@@ -217,69 +495,83 @@ def _format_expr(fmt: str | None) -> Any:
     return f"format(toNumber(datum.value), '{fmt}')"
 
 
-def _chart_data(table: Table, columns: list[str]) -> pd.DataFrame:
-    """The rows a chart draws: the columns it names and where each row comes from."""
-    if len(table.frame) > MAX_ROWS:
-        raise ReportError.at(
-            table.sources[0][0].file if table.sources else table.name,
-            f"table {table.name!r} has {len(table.frame):,} rows, more than a chart draws ({MAX_ROWS:,})",
-            expected=f"at most {MAX_ROWS:,} rows",
-            found=f"{len(table.frame):,}",
-            fix="aggregate the data before charting it",
-        )
-    keep = list(dict.fromkeys(c for c in columns if c in table.frame.columns))
-    keep += [c for c in table.frame.columns if c not in keep and not c.startswith("_")]
-    data = table.frame[keep].copy()
-    data["source"] = ["; ".join(s.describe() for s in sources) for sources in table.sources]
-    return data
+# -- the chart in words -------------------------------------------------------------------------
 
 
-def _point(row: pd.Series, spec: spec_model.Points | spec_model.Dots, value_field: str, category: str, unit: str) -> str:
-    """One mark in words: 'Oslo 12.5% at 2023' for points, 'Oslo -1.5 points' for dots."""
-    amount = amount_text(row[value_field], unit, signed=unit == "points")
-    if isinstance(spec, spec_model.Dots):
-        return f"{row[category]} {amount}"
-    label = f"{row[spec.labels]} " if spec.labels else ""
-    return f"{label}{amount} at {_count(row[category])}"
+def _series_groups(table: Table, series: spec_model.Series | None, frame_order: list[int]) -> list[tuple[str, list[int]]]:
+    """The rows of each series (in legend order), or all rows as one group."""
+    if series is None:
+        return [("", frame_order)]
+    names = [str(v) for v in series.order or pd.unique(table.frame[series.field].astype(str))]
+    values = table.frame[series.field].astype(str)
+    return [(name, [r for r in frame_order if values.iloc[r] == name]) for name in names]
 
 
 def describe(spec: spec_model.ChartBase, table: Table) -> str:
-    """The chart in words, from its data: every point it draws, for readers who cannot see it."""
+    """The chart in words, from its data: every value it draws, as the page prints it, for readers who cannot see it."""
+    positions = list(range(len(table.frame)))
     if isinstance(spec, spec_model.Dumbbell):
         parts = [
-            f"{row[spec.y.field]}: " + ", ".join(f"{end.title or end.field} {amount_text(row[end.field], table.units.get(end.field, ''))}" for end in spec.ends)
-            for _, row in table.frame.iterrows()
+            f"{table.text(r, spec.y.field)}: " + ", ".join(f"{end.title or end.field} {_amount(table, r, end.field)}" for end in spec.ends) for r in positions
         ]
         return f"{spec.title}. " + "; ".join(parts) + "."
-    assert isinstance(spec, spec_model.Points | spec_model.Dots)
-    x, y, series = spec.x, spec.y, spec.series
-    value_field, category = (y.field, x.field) if isinstance(spec, spec_model.Points) else (x.field, y.field)
-    unit = table.units.get(value_field, "")
-    frame = table.frame.sort_values(spec.x.sort_by) if isinstance(spec, spec_model.Points) and spec.x.sort_by else table.frame
+    if isinstance(spec, spec_model.Heatmap):
+        parts = [f"{table.text(r, spec.y.field)}, {table.text(r, spec.x.field)}: {_amount(table, r, spec.color.field)}" for r in positions]
+        return f"{spec.title}. " + "; ".join(parts) + "."
+    if isinstance(spec, spec_model.VegaLite):
+        shown = [c for c in table.frame.columns if not c.startswith("_")]
+        return f"{spec.title}. " + "; ".join(", ".join(f"{table.titles.get(c, c)} {table.text(r, c)}" for c in shown) for r in positions) + "."
+    assert isinstance(spec, spec_model.Points | spec_model.Dots | spec_model.Line | spec_model.Area | spec_model.Bar)
+    if isinstance(spec, spec_model.Dots):
+        value_field, category = spec.x.field, spec.y.field
+    else:
+        value_field, category = spec.y.field, spec.x.field
+    sort_by = getattr(spec.x, "sort_by", None) if not isinstance(spec, spec_model.Dots) else None
+    if not sort_by and isinstance(spec, spec_model.Line | spec_model.Area | spec_model.Bar):
+        sort_by = category  # along the axis: in date or number order
+    frame = table.frame.reset_index(drop=True)
+    frame_order = list(frame.sort_values(sort_by, kind="stable").index) if sort_by else list(frame.index)
     groups = []
-    for name in series.order or pd.unique(frame[series.field]):
-        rows = frame[frame[series.field].astype(str) == str(name)]
-        if not rows.empty:
-            groups.append(f"{name}: " + ", ".join(_point(row, spec, value_field, category, unit) for _, row in rows.iterrows()))
+    for name, rows in _series_groups(table, spec.series, frame_order):
+        if rows:
+            items = ", ".join(_mark(table, spec, r, value_field, category) for r in rows)
+            groups.append(f"{name}: {items}" if name else items)
     return f"{spec.title}. " + "; ".join(groups) + "."
 
 
-def _count(value: Any) -> str:
-    """A category as the axis shows it: whole numbers with thousands separators, anything else as it is."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
-        return f"{int(value):,}"
-    return str(value)
+def _amount(table: Table, position: int, column: str) -> str:
+    value = table.frame.iloc[position][column]
+    return table.number_format(column).text(float(value)) if pd.notna(value) else "no value"
+
+
+def _mark(table: Table, spec: spec_model.ChartBase, position: int, value_field: str, category: str) -> str:
+    """One mark in words: 'Quito 12.5% at 2023' for points, 'Quito -1.5 points' for dots, '12.5 mm in July 2023' for lines."""
+    value = table.frame.iloc[position][value_field]
+    fmt = table.number_format(value_field)
+    amount = fmt.text(float(value), signed=fmt.unit == "points") if pd.notna(value) else "no value"
+    if isinstance(spec, spec_model.Dots):
+        return f"{table.text(position, category)} {amount}"
+    label = f"{table.text(position, spec.labels)} " if isinstance(spec, spec_model.Points) and spec.labels else ""
+    where = "in" if isinstance(table.formats.get(category), DateFormat) else "at"
+    return f"{label}{amount} {where} {table.text(position, category)}"
+
+
+# -- checks and assembly ------------------------------------------------------------------------
 
 
 def _named_columns(spec: spec_model.ChartBase) -> list[str]:
-    """The columns a chart spec names: its axes' and series' fields, sort_by, labels and the dumbbell's ends."""
+    """The columns a chart spec names: its axes', series' and intervals' fields, sort_by, labels and the dumbbell's ends."""
     fields: list[str | None] = []
-    if isinstance(spec, spec_model.Points):
-        fields += [spec.x.field, spec.x.sort_by, spec.y.field, spec.series.field, spec.labels]
-    elif isinstance(spec, spec_model.Dots):
-        fields += [spec.x.field, spec.y.field, spec.series.field]
-    elif isinstance(spec, spec_model.Dumbbell):
-        fields += [spec.y.field, *(end.field for end in spec.ends)]
+    for option in ("x", "y", "color"):
+        axis = getattr(spec, option, None)
+        fields += [getattr(axis, "field", None), getattr(axis, "sort_by", None)]
+    series = getattr(spec, "series", None)
+    fields.append(series.field if series is not None else None)
+    interval = getattr(spec, "interval", None)
+    fields += [interval.lower, interval.upper] if interval is not None else []
+    labels = getattr(spec, "labels", None)
+    fields.append(labels if isinstance(labels, str) else None)
+    fields += [end.field for end in getattr(spec, "ends", [])]
     return [column for column in fields if column is not None]
 
 
@@ -297,7 +589,7 @@ def check_options(report: Report, spec: spec_model.ChartBase, table: Table) -> N
         order = [str(v) for v in series.order or []]
         if order and drawn - set(order):
             raise fail("series: order leaves out series the data has", expected=", ".join(sorted(drawn)), found=", ".join(order))
-        unknown = [str(n) for n in getattr(spec, "line", []) if str(n) not in drawn]
+        unknown = [str(n) for n in getattr(spec, "line", None) or [] if str(n) not in drawn] if isinstance(spec, spec_model.Points) else []
         if unknown:
             raise fail("line: names a series the data does not have", expected=", ".join(sorted(drawn)), found=", ".join(unknown))
 
@@ -339,8 +631,9 @@ def _build_charts(report: Report) -> dict[str, Chart]:
             caption=" ".join(spec.caption.split()),
             titles={**table.titles, "source": "Source"},
             spec=vl,
-            data=_chart_data(table, list(table.frame.columns)),
+            data=_rows(table, list(table.frame.columns)),
             description=description,
             spec_file=report.spec_file,
+            formats=table.formats,
         )
     return charts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from collections.abc import Callable
@@ -66,10 +67,19 @@ class Checks:
     def number(self, table: Table, position: int, column: str | None = None) -> Number:
         return table.number(position, column, self.file, self.line)
 
+    def pair(self, a: float | spec_model.Row, b: float | spec_model.Row) -> tuple[Number, Number]:
+        """Two values compared; a number stated in the spec prints in the format of the value it is compared with."""
+        first, second = self.ref(a, "a"), self.ref(b, "b")
+        if isinstance(a, spec_model.Row) and not isinstance(b, spec_model.Row):
+            second = dataclasses.replace(second, fmt=first.fmt)
+        if isinstance(b, spec_model.Row) and not isinstance(a, spec_model.Row):
+            first = dataclasses.replace(first, fmt=second.fmt)
+        return first, second
+
     def ref(self, ref: float | spec_model.Row, key: str) -> Number:
         """One value: ``{from: table, where: {column: value}}`` naming exactly one row, or a number."""
         if not isinstance(ref, spec_model.Row):
-            return Number(float(ref), "stated value", (), unit="%")
+            return Number(float(ref), "stated value", ())
         table = self.table(ref.from_)
         rows = table.rows(ref.where, self.file, ref.spec_line or self.line)
         if len(rows) != 1:
@@ -92,7 +102,7 @@ class Checks:
 
     def compare(self, claim: spec_model.Compare) -> tuple[bool, dict[str, Any]]:
         """``a`` is higher than ``b`` (or lower, with ``expect: lower``), optionally by at least/most N points."""
-        a, b = self.ref(claim.a, "a"), self.ref(claim.b, "b")
+        a, b = self.pair(claim.a, claim.b)
         diff = difference(a, b)
         higher = a.value > b.value
         holds = higher if claim.expect == "higher" else a.value < b.value
@@ -100,7 +110,7 @@ class Checks:
 
     def within(self, claim: spec_model.Within) -> tuple[bool, dict[str, Any]]:
         """``a`` and ``b`` differ by at most ``tolerance`` points."""
-        a, b = self.ref(claim.a, "a"), self.ref(claim.b, "b")
+        a, b = self.pair(claim.a, claim.b)
         diff = difference(a, b)
         return abs(diff.value) <= claim.tolerance, {"a": a, "b": b, "diff": diff, "gap": _abs(diff)}
 
@@ -125,7 +135,7 @@ class Checks:
             raise self.error("a trend needs at least two rows", found=f"{len(points)} rows", fix="widen where:")
         steps = [b.value - a.value for a, b in itertools.pairwise(points)]
         direction = "rising" if all(s > 0 for s in steps) else "falling" if all(s < 0 for s in steps) else "mixed"
-        at = [table.frame.iloc[r][along] for r in ordered]
+        at = [table.cell(r, along) for r in ordered]
         return direction == claim.expect, {
             "points": points,
             "first": points[0],
@@ -186,7 +196,7 @@ def _within_limits(claim: spec_model.Limits, size: float) -> bool:
 
 
 def _abs(number: Number) -> Number:
-    return Number(abs(number.value), number.label, number.sources, number.unit, number.decimals)
+    return dataclasses.replace(number, value=abs(number.value))
 
 
 def count(number: Any) -> str:

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from report.errors import Problem, ReportError
-from report.package_model import Package
+from report.package_model import Display, Package
+from report.package_model import FieldSpec as DeclaredField
 from report.package_model import Resource as DeclaredResource
 from report.schema import validate
 from report.strict import Mapping, char_problem, forbidden_char, line_of, load_yaml
+from report.text import DateFormat, NumberFormat
 
 if TYPE_CHECKING:
     from frictionless import Package, Resource
@@ -33,13 +35,19 @@ SHOWN_CHARS = 60
 
 @dataclass(frozen=True)
 class Field:
-    """One column of a dataset, as the descriptor declares it."""
+    """One column of a dataset, as the descriptor declares it, with how its values print."""
 
     name: str
     type: str
     title: str
     description: str
     unit: str | None
+    fmt: NumberFormat | DateFormat | None = None
+
+    @property
+    def temporal(self) -> bool:
+        """Whether the column holds dates (or date-times)."""
+        return isinstance(self.fmt, DateFormat)
 
 
 @dataclass(frozen=True)
@@ -550,15 +558,51 @@ def _label_problem(data: _Csv, details: dict[str, Any]) -> Problem:
     )
 
 
-_DTYPES = {"integer": "Int64", "number": "float64", "boolean": "boolean"}
+_DTYPES = {"integer": "Int64", "number": "float64", "boolean": "boolean", "year": "Int64", "date": "datetime64[ns]", "datetime": "datetime64[ns]"}
+_DATES = ("date", "datetime", "yearmonth")
+
+
+def number_format(field: DeclaredField) -> NumberFormat:
+    """How a numeric column prints: from its unit, its type and its declared display."""
+    display = field.display or Display()
+    if field.type == "year":
+        return NumberFormat("", 0, thousands=False)
+    decimals = display.decimals if display.decimals is not None else 0 if field.type == "integer" else 2 if display.currency else 1
+    if display.percent:
+        return NumberFormat("%", decimals, display.thousands, 100)
+    return NumberFormat(field.unit or "", decimals, display.thousands, 1, display.currency, display.duration)
+
+
+def _column(field: DeclaredField, values: list[Any]) -> pd.Series:
+    """A column's values typed for pandas (year-months as the first day of their month)."""
+    if field.type == "yearmonth":
+        values = [None if v is None else pd.Timestamp(year=v.year, month=v.month, day=1) for v in values]
+    if field.type == "datetime":
+        values = [None if v is None else pd.Timestamp(v).tz_localize(None) if pd.Timestamp(v).tzinfo else pd.Timestamp(v) for v in values]
+    kind = "datetime64[ns]" if field.type in _DATES else _DTYPES.get(field.type, "string")
+    return pd.Series(values, name=field.name, dtype="object").astype(kind)
 
 
 def _dataset(spec: DeclaredResource, resource: Resource, data: _Csv, csv_name: str, rows: list[Row]) -> Dataset:
     """The dataset: the typed values frictionless read (honouring decimalChar, groupChar and missingValues), and their lines."""
-    fields = tuple(Field(name=f.name, type=f.type, title=f.title or f.name, description=f.description or "", unit=f.unit) for f in spec.schema_.fields)
-    names = [f.name for f in fields]
-    frame = pd.DataFrame.from_records([row.to_list() for row in rows], columns=names)
-    frame = frame.astype({f.name: _DTYPES.get(f.type, "string") for f in fields})
+    declared = spec.schema_.fields
+    records = [row.to_list() for row in rows]
+    frame = pd.DataFrame({f.name: _column(f, [record[i] for record in records]) for i, f in enumerate(declared)})
+    fields = tuple(
+        Field(
+            name=f.name,
+            type=f.type,
+            title=f.title or f.name,
+            description=f.description or "",
+            unit=f.unit,
+            fmt=DateFormat.for_values(frame[f.name], (f.display or Display()).date, with_time=f.type == "datetime")
+            if f.type in _DATES
+            else number_format(f)
+            if f.type in ("integer", "number", "year")
+            else None,
+        )
+        for f in declared
+    )
     return Dataset(
         name=resource.name,
         path=csv_name,

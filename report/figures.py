@@ -47,7 +47,7 @@ class RenderCache:
 def _engine_version() -> str:
     import vl_convert
 
-    return f"vl-convert {vl_convert.__version__} vega {vl_convert.get_vega_version()}"
+    return f"vl-convert {vl_convert.__version__} vega {vl_convert.get_vega_version()} stable-ids"
 
 
 def render(chart: Chart, cache: RenderCache) -> dict[str, bytes]:
@@ -64,7 +64,7 @@ def render(chart: Chart, cache: RenderCache) -> dict[str, bytes]:
         try:
             # Compile once, draw the SVG from the Vega spec, and rasterise that SVG: one Vega run per chart.
             vega = vl_convert.vegalite_to_vega(chart.spec)
-            svg = vl_convert.vega_to_svg(vega)
+            svg = _stable_ids(vl_convert.vega_to_svg(vega), chart.id)
             rendered = {".svg": svg.encode(), ".png": vl_convert.svg_to_png(svg, scale=PNG_SCALE), ".vg.json": dumps(vega).encode()}
         except ValueError as error:
             raise ReportError.at(
@@ -76,6 +76,14 @@ def render(chart: Chart, cache: RenderCache) -> dict[str, bytes]:
     files[f"{chart.id}.vl.json"] = spec_text.encode()
     files[f"{chart.id}.csv"] = to_csv(chart.data).encode()
     return files  # type: ignore[return-value]
+
+
+def _stable_ids(svg: str, chart_id: str) -> str:
+    """The SVG with the ids the renderer numbers across a whole run (gradient_7) numbered within the chart: same chart, same bytes."""
+    found = list(dict.fromkeys(re.findall(r'id="((?:gradient|clip|pattern)_?\d+)"', svg)))
+    for number, old in enumerate(found):
+        svg = re.sub(rf'(?<=["#]){re.escape(old)}(?=[")])', f"{chart_id}-{old.rstrip('0123456789').rstrip('_')}-{number}", svg)
+    return svg
 
 
 def _strings(value: object) -> list[str]:

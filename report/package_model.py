@@ -12,7 +12,7 @@ import posixpath
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from report.schema import Block, Doc, Scalar, Url
 
@@ -68,13 +68,36 @@ class Constraints(Block):
     enum: list[Scalar] | None = Field(default=None, min_length=1, description="the only values allowed")
 
 
+class Display(Block):
+    """How a column's values print on the site: in sentences, tables, tooltips and on axes."""
+
+    decimals: int | None = Field(default=None, ge=0, le=10, description="digits after the decimal point (default: 1; 0 for integers; 2 for money)")
+    thousands: bool = Field(default=True, description="group thousands with commas: 12,345")
+    percent: bool = Field(default=False, description="the values are fractions of one, printed as percentages: 0.834 as 83.4%")
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="the values are money in this ISO currency, e.g. EUR: €1,234.50")
+    duration: Literal["seconds", "minutes", "hours", "days"] | None = Field(
+        default=None, description="the values are durations in this unit, printed as 1 h 05 min"
+    )
+    date: str | None = Field(
+        default=None, pattern=r"^[%A-Za-z0-9 ,.:/'-]{1,30}$", description="how dates print, a strftime pattern such as %B %Y (default: from the data)"
+    )
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Display:
+        kinds = [name for name in ("percent", "currency", "duration") if getattr(self, name)]
+        if len(kinds) > 1:
+            raise ValueError(f"a column is one of percent, currency or duration, not {' and '.join(kinds)}")
+        return self
+
+
 class FieldSpec(Block):
     name: str = Field(min_length=1, description="the column's name, exactly as the CSV header writes it")
     type: FieldType = Field(default="string", description="the column's type")
     format: str | None = Field(default=None, description="the Frictionless format of the type, e.g. %d/%m/%Y for a date")
     title: str | None = Field(default=None, description="the column's name in tables, charts and tooltips")
     description: str | None = Field(default=None, description="what the column holds")
-    unit: str | None = Field(default=None, description='the unit of its numbers, e.g. "%", mm, samples')
+    unit: str | None = Field(default=None, description='the unit of its numbers, e.g. "%", mm, °C, samples; differences of "%" are in points')
+    display: Display | None = Field(default=None, description="how its values print: decimals, thousands, percent, currency, duration, date")
     constraints: Constraints | None = Field(default=None, description="rules every value must follow")
     groupChar: str | None = Field(default=None, max_length=1, description="the thousands separator numbers are written with")
     decimalChar: str | None = Field(default=None, min_length=1, max_length=1, description="the character before decimals (default '.')")

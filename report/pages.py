@@ -17,17 +17,29 @@ import yaml
 from jinja2.sandbox import SecurityError
 from markupsafe import Markup
 
+from report import package_model, spec_model
 from report.charts import Chart
 from report.claims import Claim, count, evaluate, failure
 from report.data import Dataset, Field
 from report.errors import ReportError
 from report.links import link_problem
 from report.sandbox import SANDBOX_FIX, ProjectLoader, sandboxed
+from report.schema import Block, option_rows
 from report.spec import Report, Table
 from report.tables import markdown_table
 from report.text import Number, Source, finalize, inert
 
 FIGURES = "figures"
+DOCUMENTED_BLOCKS: dict[str, type[Block]] = {
+    "report": spec_model.ReportSpec,
+    "match": spec_model.Match,
+    "difference": spec_model.Difference,
+    **{spec_model.tag(kind, "kind"): kind for kind in spec_model.CHART_KINDS},
+    **{spec_model.tag(check, "check"): check for check in spec_model.CHECKS},
+    "resource": package_model.Resource,
+    "field": package_model.FieldSpec,
+    "package": package_model.Package,
+}
 
 
 @dataclass(frozen=True)
@@ -96,7 +108,7 @@ def figure_block(chart: Chart, files: dict[str, bytes], caption: str = "") -> Ma
     base = f"{FIGURES}/{chart.id}"
     caption_text = caption or inert(chart.caption)
     downloads = " · ".join(f"[{label}]({base}{suffix})" for label, suffix in (("PNG", ".png"), ("SVG", ".svg"), ("Vega-Lite", ".vl.json"), ("CSV", ".csv")))
-    table = markdown_table(chart.data.drop(columns=["source"]), chart.titles)
+    table = markdown_table(chart.data.drop(columns=["source"]), chart.titles, chart.formats)
     return Markup(
         f'<figure class="report-figure" id="fig-{chart.id}" markdown="1">\n'
         f'<div class="report-chart" data-vega="{base}.vg.json" style="max-width: {width}px; aspect-ratio: {width} / {height}" markdown="1">\n'
@@ -132,7 +144,7 @@ def restate_span(claim: Claim, page: str = "") -> Markup:
 class Helpers:
     """Functions a report template calls: claim(), restate(), figure(), value(), cell(), listing() …"""
 
-    NAMES = ("claim", "restate", "figure", "value", "cell", "listing", "precision", "data_table", "source", "failing")
+    NAMES = ("claim", "restate", "figure", "value", "cell", "listing", "precision", "data_table", "source", "failing", "options")
 
     def __init__(self, rendered: RenderedReport) -> None:
         self.rendered = rendered
@@ -178,18 +190,20 @@ class Helpers:
         return table.number(row, column, self.shown, None)
 
     def cell(self, name: str, column: str, **where: Any) -> Any:
-        """One cell of a table, as it is (a whole number stays whole; show other numbers with value())."""
+        """One cell of a table as the page prints it (a date readably, a whole number whole); a measured number carries its source."""
         table, row = self._row(name, where)
         cell = table.frame.iloc[row][table.column(column, self.shown, None)]
-        if isinstance(cell, float) and cell.is_integer():
-            return int(cell)
-        return "" if pd.isna(cell) else cell if not isinstance(cell, float) else table.number(row, column, self.shown, None)
+        if isinstance(cell, float) and not cell.is_integer() and not pd.isna(cell):
+            return table.number(row, column, self.shown, None)
+        return table.cell(row, column)
 
     def listing(self, name: str, column: str, sort_by: str | None = None) -> str:
         """The distinct values of a column, joined by commas."""
         table = self._lookup("table", self.report.tables, name)
-        frame = table.frame.sort_values(table.column(sort_by, self.shown, None)) if sort_by else table.frame
-        return ", ".join(str(v) for v in dict.fromkeys(frame[table.column(column, self.shown, None)].astype(str)))
+        name = table.column(column, self.shown, None)
+        frame = table.frame.reset_index(drop=True)
+        positions = list(frame.sort_values(table.column(sort_by, self.shown, None), kind="stable").index) if sort_by else list(frame.index)
+        return ", ".join(dict.fromkeys(table.text(position, name) for position in positions))
 
     def precision(self, name: str) -> str:
         """How far a table's readings may be off, e.g. '±0.3 points'."""
@@ -199,7 +213,7 @@ class Helpers:
     def data_table(self, name: str) -> Markup:
         """A table as Markdown."""
         table = self._lookup("table", self.report.tables, name)
-        return Markup(markdown_table(table.frame, table.titles))
+        return Markup(markdown_table(table.frame, table.titles, table.formats))
 
     def source(self, kind: str, item_id: str) -> Markup:
         """The YAML of a claim, chart or error example of the spec as written, as a code block (for guides)."""
@@ -208,6 +222,14 @@ class Helpers:
         entry = self._lookup(kind.replace("_", " "), {str(i.get("id")): i for i in written if isinstance(i, dict)}, item_id)
         text = yaml.safe_dump([json.loads(json.dumps(entry))], sort_keys=False, allow_unicode=True, width=100)
         return Markup("```yaml\n" + text.replace("```", "` ` `") + "```")
+
+    def options(self, block: str) -> Markup:
+        """The keys a block of a spec or of the descriptor takes, as a table generated from their declaration (for guides)."""
+        model = self._lookup("block", DOCUMENTED_BLOCKS, block)
+        lines = ["| Key | Takes | Default | What it does |", "| --- | --- | --- | --- |"]
+        for key, takes, default, doc in option_rows(model):
+            lines.append(f"| {code(key)} | {inert(takes)} | {inert(default)} | {inert(doc)} |")
+        return Markup("\n".join(lines))
 
     def failing(self, claim_id: str) -> Markup:
         """The error an assertion of the spec's ``error_examples`` gives, as the build prints it (for guides)."""
@@ -287,6 +309,6 @@ def render_data_page(env: jinja2.Environment, datasets: dict[str, Dataset], desc
         return Markup("\n".join(lines))
 
     def values_table(dataset: Dataset) -> Markup:
-        return Markup(markdown_table(dataset.frame, {f.name: f.title for f in dataset.fields}))
+        return Markup(markdown_table(dataset.frame, {f.name: f.title for f in dataset.fields}, {f.name: f.fmt for f in dataset.fields if f.fmt}))
 
     return render_template(env, "data.md.j2", {"datasets": datasets, "package": descriptor, "fields_table": fields_table, "values_table": values_table})

@@ -72,8 +72,8 @@ def is_slug(text: str) -> bool:
 
 Url = Annotated[str, AfterValidator(_check_url), Doc("a link: https://…, http://… or a relative path")]
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN), Doc("lowercase words joined by hyphens, e.g. team-results")]
-Scalar = Annotated[str | int | float | bool | datetime.date, Doc("a value: text, a number, true/false or a date")]
-Where = Annotated[dict[str, Scalar], Doc("a mapping of columns to values, e.g. {city: Lisbon}")]
+Scalar = Annotated[str | int | float | bool | datetime.date, Doc("a value (text, a number, true/false or a date)")]
+Where = Annotated[dict[str, Scalar], Doc("a mapping of columns to values, e.g. {city: Lima}")]
 Color = Annotated[str, Field(pattern=r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-z]{3,20})$"), Doc('a colour: "#1f5a96" or a CSS name')]
 
 B = TypeVar("B", bound=BaseModel)
@@ -270,6 +270,11 @@ def _split(annotation: Any) -> tuple[Any, list[Any]]:
 
 def _step(annotation: Any, part: Any) -> tuple[Any, list[Any], FieldInfo | None]:
     """The declaration reached from ``annotation`` by one part of a location (a key, an index or a union's tag)."""
+    members = _members(annotation)
+    if len(members) > 1:
+        for member in members:
+            if _tag(member, part):
+                return (*_split(member), None)
     for member in _members(annotation):
         stripped = _strip(member)
         if _is_model(stripped):
@@ -324,8 +329,9 @@ def describe(annotation: Any, metadata: list[Any] | None = None) -> str:
     stripped = _strip(annotation)
     origin = get_origin(stripped)
     simple = {str: "text", int: "a whole number", float: "a number", bool: "true or false", datetime.date: "a date", type(None): "nothing"}
-    if stripped in simple:
-        return simple[stripped]
+    named = next((text for kind, text in simple.items() if stripped is kind), None)
+    if named is not None:
+        return named
     if origin is Literal:
         return "one of: " + ", ".join(str(v) for v in get_args(stripped))
     if origin in (Union, types.UnionType):
@@ -336,7 +342,7 @@ def describe(annotation: Any, metadata: list[Any] | None = None) -> str:
         parts = [describe(m) for m in get_args(stripped) if m is not type(None)]
         return " or ".join(dict.fromkeys(parts))
     if origin in (list, tuple):
-        return f"a list of {_plural(describe(get_args(stripped)[0]))}"
+        return _list_of(describe(get_args(stripped)[0]))
     if origin is dict:
         return f"a mapping of names to {_plural(describe(get_args(stripped)[1]))}"
     if _is_model(stripped):
@@ -358,15 +364,84 @@ def _tagged_by(members: list[Any]) -> str | None:
 
 
 def _plural(text: str) -> str:
-    return re.sub(r"^an? ", "", text)
+    """'a colour: "#1f5a96" …' as 'colours: "#1f5a96" …', for a list or a mapping of them."""
+    text = re.sub(r"^an? ", "", text)
+    match = re.match(r"([A-Za-z][\w ]*?\w)(\W.*|)$", text, re.DOTALL)
+    if match is None:
+        return f"items, each {text}"
+    word, rest = match.groups()
+    return (word if word.endswith("s") else word + "s") + rest
 
 
-def options(model: type[BaseModel]) -> list[tuple[str, str, str, str]]:
-    """The declared keys of a block, for documentation: name, what it takes, its default, and its one-line doc."""
+def _list_of(item: str) -> str:
+    return f"a list, each {item}" if item.startswith("one of") else f"a list of {_plural(item)}"
+
+
+def _nested(annotation: Any) -> tuple[type[BaseModel], str] | None:
+    """The one block a key holds (alone, in a list or under names), and how its keys are written below it."""
+    members = [m for m in _members(annotation) if _strip(m) is not type(None)]
+    if len(members) != 1:
+        return None
+    stripped = _strip(members[0])
+    if _is_model(stripped):
+        return stripped, "."
+    origin, args = get_origin(stripped), get_args(stripped)
+    if origin is list and args and _is_model(_strip(args[0])):
+        return _strip(args[0]), "[]."
+    if origin is dict and len(args) == 2 and _is_model(_strip(args[1])):
+        return _strip(args[1]), ".<name>."
+    return None
+
+
+def _default(info: FieldInfo) -> str:
+    if info.is_required():
+        return "required"
+    value = info.get_default(call_default_factory=True)
+    if value in (None, [], {}, (), ""):
+        return "none"
+    if isinstance(value, BaseModel):
+        return "see below"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def option_rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str, str]]:
+    """The declared keys of a block and of the blocks inside it, for the guide: key, what it takes, default, one-line doc."""
     rows = []
     for name, info in model.model_fields.items():
         if get_origin(info.annotation) is Literal and len(get_args(info.annotation)) == 1:
-            continue  # the tag that names the block's kind: documented by the block's heading
-        default = "required" if info.is_required() else ("none" if info.default in (None, [], {}, ()) else str(info.default).lower())
-        rows.append((info.alias or name, describe(info.annotation, info.metadata), default, info.description or ""))
+            continue  # the tag that names the block's kind: the block's heading says it
+        key = prefix + (info.alias or name)
+        nested = _nested(info.annotation)
+        takes = "a mapping" if nested and nested[1] == "." else describe(info.annotation, info.metadata)
+        rows.append((key, takes, _default(info), info.description or ""))
+        if nested is not None and nested[0] is not model:
+            rows += option_rows(nested[0], key + nested[1])
     return rows
+
+
+def blocks(model: type[BaseModel]) -> list[type[BaseModel]]:
+    """Every block declared inside ``model`` (itself included), each once: for checks that every key is documented."""
+    found: list[type[BaseModel]] = []
+    stack: list[Any] = [model]
+    while stack:
+        annotation = stack.pop()
+        stripped = _strip(annotation)
+        if _is_model(stripped):
+            if stripped in found:
+                continue
+            found.append(stripped)
+            stack.extend(info.annotation for info in stripped.model_fields.values())
+        else:
+            stack.extend(get_args(stripped))
+    return found
+
+
+def json_schema(model: type[BaseModel], title: str, source: str) -> dict[str, Any]:
+    """The JSON Schema of a declared block, for editors: the same keys, types and docs the build checks."""
+    schema = model.model_json_schema(by_alias=True)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$comment": f"Generated by build_report.py from {source}; do not edit.",
+        "title": title,
+        **schema,
+    }

@@ -13,7 +13,7 @@ from report.data import Dataset
 from report.errors import ReportError
 from report.schema import validate
 from report.strict import Mapping, load_yaml
-from report.text import Number, Source
+from report.text import PLAIN, Cell, DateFormat, Number, NumberFormat, Source, symbol_unit
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,19 @@ class Table:
     value: str | None
     label: str | None
     sources: tuple[tuple[Source, ...], ...]
-    units: dict[str, str] = field(default_factory=dict)
+    formats: dict[str, NumberFormat | DateFormat] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
+    keys: tuple[str, ...] = ()
 
     @property
     def unit(self) -> str:
         """The unit of the table's value column."""
-        return self.units.get(self.value or "", "")
+        return self.number_format(self.value).unit
+
+    def number_format(self, column: str | None) -> NumberFormat:
+        """How the numbers of a column print (plain numbers when the descriptor says nothing)."""
+        fmt = self.formats.get(column or "")
+        return fmt if isinstance(fmt, NumberFormat) else PLAIN
 
     def column(self, name: Any, spec_file: str, line: int | None) -> str:
         """``name`` if it is a column of the table, else a located error listing the columns."""
@@ -54,7 +60,15 @@ class Table:
         mask = pd.Series(True, index=self.frame.index)
         for column, wanted in where.items():
             cells = self.frame[self.column(column, spec_file, line)]
-            if pd.api.types.is_numeric_dtype(cells) and not pd.api.types.is_bool_dtype(cells):
+            if pd.api.types.is_datetime64_any_dtype(cells):
+                try:
+                    moment = pd.Timestamp(wanted)
+                except (TypeError, ValueError):
+                    raise ReportError.at(
+                        spec_file, f"column {column!r} holds dates", line=line, expected="a date, e.g. 2023-07-01", found=repr(wanted)
+                    ) from None
+                mask &= (cells == moment).fillna(False)
+            elif pd.api.types.is_numeric_dtype(cells) and not pd.api.types.is_bool_dtype(cells):
                 try:
                     number = float(wanted)
                 except (TypeError, ValueError):
@@ -64,13 +78,34 @@ class Table:
                 mask &= (cells.astype("string") == str(wanted)).fillna(False)
         return [int(i) for i in mask.to_numpy(dtype=bool).nonzero()[0]]
 
+    def text(self, position: int, column: str) -> str:
+        """One cell as a sentence shows it: a date readably, a number in its format (without its unit), text as it is."""
+        value = self.frame.iloc[position][column]
+        if value is None or value is pd.NA or (not isinstance(value, str) and pd.isna(value)):
+            return ""
+        fmt = self.formats.get(column)
+        if isinstance(fmt, DateFormat):
+            return fmt.text(value)
+        if isinstance(fmt, NumberFormat) and not isinstance(value, bool | str):
+            return fmt.cell(float(value))
+        return str(value)
+
+    def cell(self, position: int, column: str) -> Cell:
+        """One cell as a value a sentence can print (readably) and compare or count (as its value)."""
+        value = self.frame.iloc[position][column]
+        return Cell(value.item() if hasattr(value, "item") else value, self.text(position, column))
+
+    def row_name(self, position: int) -> str:
+        """The row in words, by the columns that name it: ``Lima, July 2023``."""
+        return ", ".join(self.text(position, column) for column in self.keys if column != self.value)
+
     def number(self, position: int, column: str | None, spec_file: str, line: int | None) -> Number:
         """The value of one cell, with its unit and sources; an empty or non-numeric cell is a located error."""
         name = self.column(column or self.value, spec_file, line)
         cell = self.frame.iloc[position][name]
         source = self.sources[position][0] if self.sources[position] else None
         where = {"line": source.line, "column": name} if source else {"line": line}
-        if pd.isna(cell) or isinstance(cell, str | bool):
+        if pd.isna(cell) or isinstance(cell, str | bool) or isinstance(self.formats.get(name), DateFormat):
             raise ReportError.at(
                 source.file if source else spec_file,
                 f"{spec_file} reads this cell as a number",
@@ -79,8 +114,8 @@ class Table:
                 fix="fill in the cell, or read another row or column",
                 **where,
             )
-        label = str(self.frame.iloc[position][self.label]) if self.label else ""
-        return Number(float(cell), label, self.sources[position], unit=self.units.get(name, ""))
+        label = self.text(position, self.label) if self.label else ""
+        return Number(float(cell), label, self.sources[position], self.number_format(name), row=self.row_name(position))
 
 
 @dataclass(frozen=True)
@@ -101,6 +136,7 @@ class Report:
     listed: bool = True
     social_chart: str | None = None
     error_examples: tuple[spec_model.Claim, ...] = ()
+    datasets: tuple[str, ...] = ()
     raw: Mapping = field(repr=False, default_factory=Mapping)
 
 
@@ -111,12 +147,15 @@ def dataset_table(name: str, dataset: Dataset, value: str | None, label: str | N
             dataset.field(column)
     key_columns = list(dataset.primary_key) or [c for c in (label,) if c]
     keys = [" / ".join(str(v) for v in row) for row in dataset.frame[key_columns].itertuples(index=False)] if key_columns else [""] * len(dataset.lines)
+    formats = {f.name: f.fmt for f in dataset.fields if f.fmt is not None}
+    value_format = formats.get(value or "")
+    precision_unit = value_format.difference().unit if isinstance(value_format, NumberFormat) and value_format.unit else "points"
     sources = tuple(
-        (Source(dataset.path, line, dataset.name, dataset.approximate, dataset.precision, key),) for line, key in zip(dataset.lines, keys, strict=True)
+        (Source(dataset.path, line, dataset.name, dataset.approximate, dataset.precision, key, precision_unit),)
+        for line, key in zip(dataset.lines, keys, strict=True)
     )
-    units = {f.name: f.unit or "" for f in dataset.fields}
-    titles = {f.name: f.title + (f" ({f.unit})" if f.unit == "%" else "") for f in dataset.fields}
-    return Table(name, dataset.title, dataset.frame, value, label, sources, units, titles)
+    titles = {f.name: f.title + (f" ({f.unit})" if f.unit and symbol_unit(f.unit) and f.unit not in f.title else "") for f in dataset.fields}
+    return Table(name, dataset.title, dataset.frame, value, label, sources, formats, titles, tuple(key_columns))
 
 
 def match_view(name: str, spec: spec_model.Match, tables: dict[str, Table], spec_file: str) -> Table:
@@ -127,7 +166,8 @@ def match_view(name: str, spec: spec_model.Match, tables: dict[str, Table], spec
     against_spec = spec.against
     against = _table(tables, against_spec.from_, spec_file, against_spec.spec_line)
     against_key = against.column(against_spec.key, spec_file, against_spec.spec_line)
-    records, sources, unit = [], [], against.unit
+    records, sources = [], []
+    fmt = against.number_format(against.value)
     for part in spec.match:
         table = _table(tables, part.from_, spec_file, part.spec_line)
         key = table.column(part.key, spec_file, part.spec_line)
@@ -160,11 +200,11 @@ def match_view(name: str, spec: spec_model.Match, tables: dict[str, Table], spec
         "reading": "Reading",
         "value": "Value",
         "against": "Against",
-        "gap": "Difference (points)",
+        "gap": f"Difference ({fmt.difference().unit})" if fmt.difference().unit else "Difference",
         **spec.titles,
     }
-    units = {"value": unit, "against": unit, "gap": "points"}
-    return Table(name, spec.title or name, frame, "gap", "run", tuple(sources), units, titles)
+    formats: dict[str, NumberFormat | DateFormat] = {"value": fmt, "against": fmt, "gap": fmt.difference()}
+    return Table(name, spec.title or name, frame, "gap", "run", tuple(sources), formats, titles, ("run",))
 
 
 def difference_view(name: str, spec: spec_model.Difference, tables: dict[str, Table], spec_file: str) -> Table:
@@ -188,8 +228,9 @@ def difference_view(name: str, spec: spec_model.Difference, tables: dict[str, Ta
         sources.append(table.sources[position] + table.sources[matches[0]])
     columns = [*table.frame.columns, "gain"]
     frame = pd.DataFrame.from_records(records, columns=columns).astype({c: table.frame[c].dtype for c in table.frame.columns})
-    titles = {**table.titles, "gain": "Gain (points)", **of.titles}
-    return Table(name, spec.title or name, frame, "gain", table.label, tuple(sources), {**table.units, "gain": "points"}, titles)
+    gain = table.number_format(table.value).difference()
+    titles = {**table.titles, "gain": f"Gain ({gain.unit})" if gain.unit else "Gain", **of.titles}
+    return Table(name, spec.title or name, frame, "gain", table.label, tuple(sources), {**table.formats, "gain": gain}, titles, table.keys)
 
 
 def _table(tables: dict[str, Table], name: str, spec_file: str, line: int | None) -> Table:
@@ -279,5 +320,6 @@ def load_report(path: Path, datasets: dict[str, Dataset], root: Path) -> Report:
         listed=spec.listed,
         social_chart=spec.social_chart,
         error_examples=tuple(spec.error_examples),
+        datasets=tuple(dict.fromkeys(entry.dataset for entry in spec.data.values())),
         raw=raw,
     )

@@ -144,12 +144,21 @@ class Axis(Block):
 
 class ValueAxis(Axis):
     domain: Domain | None = Field(default=None, description="the axis range, [low, high] (default: fitted to the data)")
+    scale: Literal["linear", "log"] = Field(default="linear", description="linear, or log for values spanning orders of magnitude (all above zero)")
 
 
 class CategoryAxis(Axis):
     type: Literal["ordinal", "quantitative"] = Field(default="ordinal", description="ordinal: evenly spaced categories; quantitative: a number line")
     sort_by: str | None = Field(default=None, description="another column to order the categories by")
     format: D3Format | None = Field(default=None, description="a d3 number format for the axis labels")
+
+
+class LineAxis(Axis):
+    type: Literal["temporal", "quantitative", "ordinal"] | None = Field(
+        default=None, description="temporal (dates), quantitative (a number line) or ordinal (categories); default: from the column"
+    )
+    sort_by: str | None = Field(default=None, description="another column to order ordinal categories by")
+    format: D3Format | None = Field(default=None, description="a d3 number format for the axis labels (dates print as the column says)")
 
 
 class TitleAxis(Block):
@@ -160,8 +169,16 @@ class TitleAxis(Block):
 class Series(Block):
     field: str = Field(description="the column that names each series")
     order: list[Scalar] | None = Field(default=None, description="the series in legend order; must list every series the data has")
-    colors: list[Color] | None = Field(default=None, description="a colour per series, in order")
+    colors: list[Color] | None = Field(default=None, description="a colour per series, in order (default: a palette safe for colour blindness)")
     shapes: list[Shape] | None = Field(default=None, description="a point shape per series, in order")
+
+
+class Interval(Block):
+    """The uncertainty of each value, drawn as error bars or a band."""
+
+    lower: str = Field(description="the column holding each value's lower bound")
+    upper: str = Field(description="the column holding each value's upper bound")
+    style: Literal["bars", "band"] | None = Field(default=None, description="error bars, or a band (default: a band on lines and areas, bars elsewhere)")
 
 
 class Reference(Block):
@@ -186,6 +203,7 @@ class Points(ChartBase):
     line: list[Scalar] = Field(default_factory=list, description="series to join with a line")
     reference: Reference | None = Field(default=None, description="a dashed line at the value of one row")
     labels: str | None = Field(default=None, description="a column to label each point with")
+    interval: Interval | None = Field(default=None, description="error bars from two columns")
 
 
 class Dots(ChartBase):
@@ -196,6 +214,7 @@ class Dots(ChartBase):
     y: Axis = Field(description="the category of each row")
     series: Series = Field(description="the column that splits the dots into series")
     zero_rule: bool = Field(default=False, description="draw a line at zero")
+    interval: Interval | None = Field(default=None, description="error bars from two columns")
 
 
 class End(Block):
@@ -214,8 +233,66 @@ class Dumbbell(ChartBase):
     ends: list[End] = Field(min_length=2, max_length=2, description="the two columns to join")
 
 
-CHART_KINDS: tuple[type[ChartBase], ...] = (Points, Dots, Dumbbell)
-Chart = Annotated[Points | Dots | Dumbbell, Field(discriminator="kind")]
+class Along(ChartBase):
+    x: LineAxis = Field(description="the axis the marks run along: dates, numbers or ordered categories")
+    y: ValueAxis = Field(description="the value axis")
+    series: Series | None = Field(default=None, description="the column that splits the rows into series (default: one)")
+
+
+class Line(Along):
+    """Lines over time or along a number line, one per series, with their points."""
+
+    kind: Literal["line"]
+    points: bool = Field(default=True, description="draw a point at each value")
+    interval: Interval | None = Field(default=None, description="a band (or error bars) from two columns")
+
+
+class Area(Along):
+    """Areas over time or along a number line, stacked by series."""
+
+    kind: Literal["area"]
+    stack: bool = Field(default=True, description="stack the series' areas (false: overlay them)")
+
+
+class Bar(ChartBase):
+    """Bars by category, grouped or stacked by series."""
+
+    kind: Literal["bar"]
+    x: CategoryAxis = Field(description="the category axis")
+    y: ValueAxis = Field(description="the value axis (bars start at zero)")
+    series: Series | None = Field(default=None, description="the column that splits each category's bar (default: one bar)")
+    stack: bool = Field(default=False, description="stack the series' bars (false: side by side)")
+    interval: Interval | None = Field(default=None, description="error bars from two columns (bars side by side only)")
+
+
+class ColorScale(Block):
+    field: str = Field(description="the column coloured")
+    title: str | None = Field(default=None, description="the legend title")
+    scheme: Literal["blues", "greens", "oranges", "purples", "viridis", "blueorange", "redblue"] = Field(
+        default="blues", description="the colour scheme: sequential (blues, greens, oranges, purples, viridis) or diverging (blueorange, redblue)"
+    )
+    domain: Domain | None = Field(default=None, description="the range of values the colours span")
+
+
+class Heatmap(ChartBase):
+    """A grid of two categories, each cell coloured by its value."""
+
+    kind: Literal["heatmap"]
+    x: Axis = Field(description="the column across")
+    y: Axis = Field(description="the column down")
+    color: ColorScale = Field(description="the value each cell is coloured by")
+    labels: bool = Field(default=True, description="print each cell's value in it")
+
+
+class VegaLite(ChartBase):
+    """Any chart Vega-Lite can draw, written as a Vega-Lite specification; the build feeds it the table's rows."""
+
+    kind: Literal["vega-lite"]
+    spec: dict[str, Any] = Field(description="the Vega-Lite specification (mark, encoding, …) without data, URLs or expressions")
+
+
+CHART_KINDS: tuple[type[ChartBase], ...] = (Points, Dots, Dumbbell, Line, Area, Bar, Heatmap, VegaLite)
+Chart = Annotated[Points | Dots | Dumbbell | Line | Area | Bar | Heatmap | VegaLite, Field(discriminator="kind")]
 
 
 # -- tables ------------------------------------------------------------------------------

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 
 import pandas as pd
 
-from report.text import inert
+from report.text import DateFormat, NumberFormat, inert
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -29,24 +30,25 @@ def to_csv(frame: pd.DataFrame) -> str:
     return buffer.getvalue()
 
 
-def markdown_table(frame: pd.DataFrame, titles: dict[str, str] | None = None, decimals: int = 1) -> str:
-    """A Markdown table of the frame; cells are inert text, numbers right-aligned."""
-    titles = titles or {}
+def markdown_table(frame: pd.DataFrame, titles: dict[str, str] | None = None, formats: Mapping[str, NumberFormat | DateFormat] | None = None) -> str:
+    """A Markdown table of the frame: cells are inert text, numbers right-aligned and printed in their column's format."""
+    titles, formats = titles or {}, formats or {}
     columns = [c for c in frame.columns if not str(c).startswith("_")]
-    numeric = {c: pd.api.types.is_numeric_dtype(frame[c]) for c in columns}
+    numeric = {c: pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in columns}
     head = "| " + " | ".join(inert(titles.get(c, c)) for c in columns) + " |"
     rule = "| " + " | ".join("---:" if numeric[c] else "---" for c in columns) + " |"
     lines = [head, rule]
     for _, row in frame.iterrows():
         cells = []
         for column in columns:
-            value = row[column]
-            if pd.isna(value):
+            value, fmt = row[column], formats.get(column)
+            if value is None or value is pd.NA or (not isinstance(value, str) and pd.isna(value)):
                 cells.append("")
-            elif numeric[column] and pd.api.types.is_float_dtype(frame[column]):
-                cells.append(f"{value:.{decimals}f}")
+            elif isinstance(fmt, DateFormat):
+                cells.append(inert(fmt.text(value)))
             elif numeric[column]:
-                cells.append(f"{int(value):,}")
+                default = NumberFormat(decimals=1 if pd.api.types.is_float_dtype(frame[column]) else 0)
+                cells.append(inert((fmt if isinstance(fmt, NumberFormat) else default).cell(float(value))))
             else:
                 cells.append(inert(value))
         lines.append("| " + " | ".join(cells) + " |")

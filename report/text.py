@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+import math
 from dataclasses import dataclass
 from typing import Any
+
+import pandas as pd
 
 # Characters that Markdown or HTML would read as syntax; data text shows them as entities.
 _INERT = {c: f"&#{ord(c)};" for c in "\\`*_{}[]#|<>&\"'~=$^"}
@@ -17,6 +21,101 @@ def inert(text: object) -> str:
     return "".join(_INERT.get(c, c) for c in " ".join(str(text).splitlines()))
 
 
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "CHF": "CHF "}
+DURATION_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+def symbol_unit(unit: str) -> bool:
+    """Whether a unit is a short symbol ("%", "mm", "°C") that a column title carries, rather than a word ("samples")."""
+    return bool(unit) and len(unit) <= 4 and " " not in unit
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """How a column's numbers print everywhere (text, tables, tooltips, axes), from its unit and declared display."""
+
+    unit: str = ""
+    decimals: int = 1
+    thousands: bool = True
+    scale: float = 1.0  # 100 for fractions of one printed as percentages
+    currency: str | None = None
+    duration: str | None = None  # the unit the values are in, printed as 1 h 05 min
+
+    def text(self, value: float, signed: bool = False) -> str:
+        """A value with its unit, as a sentence reads it: ``83.4%``, ``+2.1 °C``, ``1,691 samples``, ``€12.50``."""
+        sign = "+" if signed and value >= 0 else "-" if value < 0 else ""
+        if self.duration:
+            return sign + _duration(abs(value) * DURATION_SECONDS[self.duration], self.decimals)
+        number = self.cell(abs(value))
+        if self.currency:
+            return f"{sign}{CURRENCY_SYMBOLS.get(self.currency, self.currency + ' ')}{number}"
+        return f"{sign}{number}{self.unit}" if self.unit == "%" else f"{sign}{number} {self.unit}".rstrip()
+
+    def cell(self, value: float) -> str:
+        """A value as a table cell shows it, without its unit (the column title carries it)."""
+        if self.duration:
+            return _duration(value * DURATION_SECONDS[self.duration], self.decimals)
+        scaled = value * self.scale
+        return f"{scaled:{',' if self.thousands else ''}.{self.decimals}f}"
+
+    def difference(self) -> NumberFormat:
+        """The format of a difference of two such values: percentages differ by points, other units by the unit."""
+        if self.unit == "%":
+            return NumberFormat("points", self.decimals, self.thousands, self.scale)
+        return self
+
+    def axis(self) -> str | None:
+        """A d3 number format for an axis of these values (None: Vega's default)."""
+        if self.scale == 100:
+            return f".{max(self.decimals - 1, 0)}%"
+        return ",d" if self.decimals == 0 and self.thousands else None
+
+
+PERCENT = NumberFormat("%")
+PLAIN = NumberFormat()
+
+
+def _duration(seconds: float, decimals: int) -> str:
+    """A duration in words: ``45.2 s``, ``3 min 05 s``, ``1 h 02 min``, ``2 d 4 h``."""
+    if seconds < 60:
+        return f"{seconds:.{decimals}f} s"
+    whole = round(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {secs:02d} s"
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    """How a column's dates print: a strftime pattern, chosen from the data's resolution or declared."""
+
+    pattern: str = "%-d %B %Y"
+
+    def text(self, value: Any) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+            return ""
+        return pd.Timestamp(value).strftime(self.pattern)
+
+    @classmethod
+    def for_values(cls, values: pd.Series, declared: str | None = None, with_time: bool = False) -> DateFormat:
+        """The declared pattern, or the coarsest that tells these dates apart: a year, a month, a day (and the time)."""
+        if declared:
+            return cls(declared)
+        stamps = pd.to_datetime(values.dropna())
+        if with_time and not (stamps == stamps.dt.normalize()).all():
+            return cls("%-d %B %Y %H:%M")
+        if len(stamps) and (stamps.dt.day == 1).all() and (stamps.dt.month == 1).all():
+            return cls("%Y")
+        if len(stamps) and (stamps.dt.day == 1).all():
+            return cls("%B %Y")
+        return cls("%-d %B %Y")
+
+
 @dataclass(frozen=True)
 class Source:
     """Where one value comes from: a CSV line (and the row's key), and whether it was read off a figure."""
@@ -27,10 +126,11 @@ class Source:
     approximate: bool
     precision: float
     key: str = ""
+    precision_unit: str = "points"
 
     def describe(self) -> str:
         """The source in words, as a tooltip shows it."""
-        how = f"read off the figure, about ±{self.precision:g} points" if self.approximate else "published in a table"
+        how = f"read off the figure, about ±{self.precision:g} {self.precision_unit}" if self.approximate else "published in a table"
         return f"{self.file}, line {self.line}; {how}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,12 +145,21 @@ class Number:
     value: float
     label: str
     sources: tuple[Source, ...]
-    unit: str = "%"
-    decimals: int = 1
+    fmt: NumberFormat = PERCENT
+    row: str = ""  # the row in words, by the columns that name it: "Lima, July 2023"
+
+    @property
+    def unit(self) -> str:
+        """The unit it prints with ("%", "points", "mm" …)."""
+        return self.fmt.unit
 
     def text(self) -> str:
-        """The number as a sentence reads it: ``83.4%``, ``6.2 points`` or ``1,000.0 samples``."""
-        return amount(self.value, self.unit, self.decimals)
+        """The number as a sentence reads it: ``83.4%``, ``6.2 points`` or ``1,000 samples``."""
+        return self.fmt.text(self.value)
+
+    def signed(self) -> str:
+        """The number with its sign, for a change: ``+2.1 °C``."""
+        return self.fmt.text(self.value, signed=True)
 
     @property
     def approximate(self) -> bool:
@@ -74,32 +183,64 @@ class Number:
     def __float__(self) -> float:
         return float(self.value)
 
+    def __int__(self) -> int:
+        return int(self.value)
+
     def to_dict(self) -> dict[str, Any]:
         """The number for claims.json."""
         return {
             "label": self.label,
             "value": round(self.value, 6),
             "unit": self.unit,
+            "text": self.text(),
             "approximate": self.approximate,
             "sources": [source.to_dict() for source in self.sources],
         }
 
 
+@dataclass(frozen=True)
+class Cell:
+    """A value of the data that is not a measured number (a label, a date, a count on an axis): its value and how it prints."""
+
+    value: Any
+    shown: str
+
+    def __str__(self) -> str:
+        return self.shown
+
+    def __html__(self) -> str:
+        return inert(self.shown)
+
+    def __int__(self) -> int:
+        return int(self.value)
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return self.value == (other.value if isinstance(other, Cell) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
 def difference(a: Number, b: Number) -> Number:
-    """``a - b`` in percentage points, sourced from both."""
-    return Number(
-        value=round(a.value - b.value, 6),
-        label=f"{a.label} minus {b.label}",
-        sources=a.sources + b.sources,
-        unit="points",
-        decimals=max(a.decimals, b.decimals),
-    )
+    """``a - b``, sourced from both: in points for percentages, else in their unit."""
+    return Number(value=round(a.value - b.value, 6), label=f"{a.label} minus {b.label}", sources=a.sources + b.sources, fmt=a.fmt.difference(), row=a.row)
 
 
 def amount(value: float, unit: str, decimals: int = 1, signed: bool = False) -> str:
-    """A number with its unit: ``83.4%``, ``-1.5 points``, ``12.0 mm``; the one place numbers are formatted."""
-    number = f"{value:+,.{decimals}f}" if signed else f"{value:,.{decimals}f}"
-    return f"{number}{unit}" if unit == "%" else f"{number} {unit}".rstrip()
+    """A number with a unit given by name: ``83.4%``, ``-1.5 points``, ``12.0 mm`` (for values that carry no format)."""
+    return NumberFormat(unit, decimals).text(value, signed=signed)
+
+
+def readable(value: Any) -> Any:
+    """A value as a page prints it: a date readably (3 July 2023), anything else as it is."""
+    if isinstance(value, datetime.datetime | pd.Timestamp):
+        return value.strftime("%-d %B %Y %H:%M") if (value.hour, value.minute) != (0, 0) else value.strftime("%-d %B %Y")
+    if isinstance(value, datetime.date):
+        return value.strftime("%-d %B %Y")
+    return value
 
 
 def finalize(value: Any) -> str:
@@ -108,9 +249,9 @@ def finalize(value: Any) -> str:
         return value.__html__()
     if isinstance(value, float):
         raise TypeError("a bare float reached a page: show numbers with value() so they carry their source")
-    return inert(value)
+    return inert(readable(value))
 
 
 def finalize_plain(value: Any) -> str:
     """How plain text (claims.json, alt text, previews) shows ``{{ value }}``."""
-    return str(value)
+    return str(readable(value))

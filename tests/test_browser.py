@@ -51,6 +51,11 @@ def plotted_columns(chart: dict[str, Any]) -> tuple[str, ...]:
         "points": lambda c: (c["y"]["field"],),
         "dots": lambda c: (c["x"]["field"],),
         "dumbbell": lambda c: tuple(end["field"] for end in c["ends"]),
+        "line": lambda c: (c["y"]["field"],) if c.get("points", True) else (),
+        "area": lambda c: (c["y"]["field"],),
+        "bar": lambda c: (),  # bars, cells and custom marks are not point symbols
+        "heatmap": lambda c: (),
+        "vega-lite": lambda c: (),
     }
     if chart["kind"] not in kinds:
         pytest.fail(f"chart {chart['id']!r}: tell plotted_columns() in this file which columns a {chart['kind']!r} chart plots")

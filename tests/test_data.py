@@ -23,13 +23,16 @@ def errors_for(project: Path) -> ReportError:
 
 def test_shipped_data_loads_with_types_and_lines() -> None:
     datasets = load_package(ROOT / "data", ROOT)
-    assert set(datasets) == {"figure6_training_samples", "figure6_prm_size", "table2_offline_selection"}
+    assert set(datasets) == {"figure6_training_samples", "figure6_prm_size", "table2_offline_selection", "example_city_weather"}
     samples = datasets["figure6_training_samples"]
     assert samples.frame["training_samples"].tolist() == [1000, 5000, 10000, 1000, 59000]
     assert samples.lines == (2, 3, 4, 5, 6)
     assert samples.approximate and not datasets["table2_offline_selection"].approximate
     assert len(datasets["table2_offline_selection"].frame) == 32
     assert samples.field("math500_accuracy").unit == "%"
+    weather = datasets["example_city_weather"]
+    assert str(weather.frame["month"].dtype) == "datetime64[ns]" and weather.field("month").temporal
+    assert str(weather.frame["rainy_days"].dtype) == "Int64"
 
 
 def test_every_source_notes_value_is_in_the_data() -> None:
