@@ -82,12 +82,7 @@ def generate(project: Project, cache: RenderCache | None = None, render_charts: 
     descriptor = read_descriptor(find_descriptor(project.data))
     env = environment(project.templates)
     out = Generated()
-    specs = project.report_specs()
-    if not specs:
-        raise ReportError.at(
-            "templates/reports", "no report spec found", expected="templates/reports/<slug>.yaml", found="none", fix="add a report (see the author's guide)"
-        )
-    for spec_path in specs:
+    for spec_path in project.report_specs():
         report = load_report(spec_path.resolve(), datasets, root)
         if any(r.report.slug == report.slug for r in out.reports):
             raise ReportError.at(report.spec_file, f"the slug {report.slug!r} is already taken", found=report.slug, fix="choose another slug")

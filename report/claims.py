@@ -165,7 +165,8 @@ class Checks:
         if claim.expect is not None and not table.label:
             raise self.error(f"expect: needs table {table.name!r} to name its rows", fix=f"add label: <column> to {table.name} under data:")
         holds = not tied and (claim.expect is None or top.label == str(claim.expect))
-        return holds, {"top": top, "runner_up": runner_up, "margin": margin, "ranked": ranked, "tied": tied}
+        ties = [number for number in ranked if number.value == top.value]
+        return holds, {"top": top, "runner_up": runner_up, "margin": margin, "ranked": ranked, "tied": tied, "ties": ties}
 
     def every(self, claim: spec_model.Every) -> tuple[bool, dict[str, Any]]:
         """Every value of a group (by size, ignoring sign) lies within ``at_most`` / ``at_least`` points."""
@@ -199,6 +200,12 @@ def _abs(number: Number) -> Number:
     return dataclasses.replace(number, value=abs(number.value))
 
 
+def rows(numbers: list[Number]) -> str:
+    """The rows of some values in words: 'Lima, May 2021, Quito, May 2021 and Hobart, May 2021'."""
+    names = [number.row or number.label for number in numbers]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1] if names else ""
+
+
 def count(number: Any) -> str:
     """A whole number with thousands separators: 10000 as 10,000."""
     return f"{int(number):,}"
@@ -208,7 +215,7 @@ def count(number: Any) -> str:
 def _environment(plain: bool) -> jinja2.Environment:
     """The sandbox a claim's text is rendered in (HTML for pages, or plain text), reading only numbers and their sources."""
     environment = sandboxed(finalize=finalize_plain if plain else finalize, readable=(Number, Source), keep_trailing_newline=False)
-    environment.filters.update(count=count, magnitude=_abs)
+    environment.filters.update(count=count, magnitude=_abs, rows=rows)
     return environment
 
 

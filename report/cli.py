@@ -89,11 +89,31 @@ def _new(args: argparse.Namespace) -> int:
     from report.scaffold import new_report
 
     root = Path(args.root)
-    written = new_report(root, args.slug, Path(args.csv))
+    written, guessed = new_report(root, args.slug, Path(args.csv))
     print(f"Created the report {args.slug!r}:")
     for path in written:
         print(f"  {path.relative_to(root) if path.is_relative_to(root) else path}")
+    if guessed:
+        print("Guessed from the CSV (confirm in data/datapackage.yaml):")
+        for note in guessed:
+            print(f"  - {note}")
     print("Replace each TO CONFIRM, then run `make site` (or `python build_report.py check`).")
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from report.scaffold import init_site
+
+    root = Path(args.root)
+    site_url = _site_url(args.site_url)
+    actions = init_site(
+        root, args.title, args.description or args.title, site_url, args.footer or f"{args.title}. Built from data by build_report.py.", args.yes
+    )
+    print(("Done:" if args.yes else "init would:") + "".join(f"\n  - {action}" for action in actions))
+    if args.yes:
+        print("Next: add a report with `python build_report.py new <slug> --csv <file>`, then `make site`.")
+    else:
+        print("Run again with --yes to do it.")
     return 0
 
 
@@ -134,6 +154,13 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("slug", help="the report's name in URLs, e.g. team-results")
     new.add_argument("--csv", required=True, help="the CSV to start from (copied into data/)")
     new.set_defaults(run=_new)
+    init = commands.add_parser("init", help="start a site of your own: remove the example reports and data, retitle the site")
+    init.add_argument("--title", required=True, help="the site's title (site_name in mkdocs.yml)")
+    init.add_argument("--description", default=None, help="one sentence on the site (default: the title)")
+    init.add_argument("--site-url", default=None, help="the address it will be published at, e.g. https://<user>.github.io/<repo>/")
+    init.add_argument("--footer", default=None, help="the footer line (copyright in mkdocs.yml)")
+    init.add_argument("--yes", action="store_true", help="do it (without --yes, init only says what it would do)")
+    init.set_defaults(run=_init)
     serve = commands.add_parser("serve", help="preview the site, rebuilt when a CSV, spec or template changes")
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: 127.0.0.1:8000)")
     serve.set_defaults(run=_serve)

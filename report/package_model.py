@@ -36,18 +36,24 @@ FieldType = Literal[
 
 
 class Source(Block):
+    """Where the values come from."""
+
     title: str = Field(description="what the source is, as the data page names it")
     path: Url | None = Field(default=None, description="a link to it")
     email: str | None = Field(default=None, description="a contact address")
 
 
 class License(Block):
+    """The terms the data is under."""
+
     name: str | None = Field(default=None, description="its identifier, e.g. CC-BY-4.0")
     title: str | None = Field(default=None, description="its name in words")
     path: Url | None = Field(default=None, description="a link to its text")
 
 
 class Contributor(Block):
+    """A person or organisation who made the data."""
+
     title: str = Field(description="the person or organisation")
     role: str | None = Field(default=None, description="their role, e.g. author")
     email: str | None = Field(default=None, description="a contact address")
@@ -56,6 +62,8 @@ class Contributor(Block):
 
 
 class Constraints(Block):
+    """Rules every value of a column must follow; a value that breaks one is a located error."""
+
     required: bool | None = Field(default=None, description="every row has a value")
     unique: bool | None = Field(default=None, description="no two rows share a value")
     minimum: Scalar | None = Field(default=None, description="the smallest value allowed")
@@ -91,6 +99,8 @@ class Display(Block):
 
 
 class FieldSpec(Block):
+    """One column of a CSV: its name, type, unit, how it prints and its constraints."""
+
     name: str = Field(min_length=1, description="the column's name, exactly as the CSV header writes it")
     type: FieldType = Field(default="string", description="the column's type")
     format: str | None = Field(default=None, description="the Frictionless format of the type, e.g. %d/%m/%Y for a date")
@@ -110,16 +120,22 @@ class FieldSpec(Block):
 
 
 class Reference(Block):
+    """The rows a foreign key must name."""
+
     resource: str = Field(description="the resource referred to ('' for this one)")
     fields: str | list[str] = Field(description="its key columns")
 
 
 class ForeignKey(Block):
+    """Columns whose values must be the key of a row of another table."""
+
     fields: str | list[str] = Field(description="this table's columns")
     reference: Reference = Field(description="the rows they must name")
 
 
 class Schema(Block):
+    """The columns of a CSV, its key and its missing values."""
+
     fields: list[FieldSpec] = Field(min_length=1, description="each column of the CSV, in order")
     primaryKey: str | list[str] | None = Field(default=None, description="the columns that name each row (each combination once)")
     missingValues: list[str] | None = Field(default=None, description="cells that mean 'no value' (default: an empty cell)")
@@ -127,6 +143,8 @@ class Schema(Block):
 
 
 class Dialect(Block):
+    """How a CSV is written, when it is not comma-separated with a header."""
+
     delimiter: str | None = Field(default=None, min_length=1, max_length=1, description="the character between cells (default ',')")
     quoteChar: str | None = Field(default=None, min_length=1, max_length=1, description='the character around quoted cells (default ")')
     doubleQuote: bool | None = Field(default=None, description='a quote inside a quoted cell is written twice ("")')
@@ -139,6 +157,8 @@ class Dialect(Block):
 
 
 class Resource(Block):
+    """One CSV of data/: its file, title, source, how it was read and its columns."""
+
     name: Name = Field(description="the dataset's name, as report specs refer to it")
     path: DataPath = Field(description="the CSV file, relative to data/")
     title: str | None = Field(default=None, description="the dataset's title on the data page")
@@ -173,7 +193,7 @@ class Package(Block):
     sources: list[Source] | None = Field(default=None, description="where the data comes from")
     contributors: list[Contributor] | None = Field(default=None, description="who made it")
     profile: Literal["tabular-data-package", "data-package"] | None = Field(default=None, description="the package's profile")
-    resources: list[Resource] = Field(min_length=1, description="one entry per CSV in data/")
+    resources: list[Resource] = Field(description="one entry per CSV in data/")
 
     def by_name(self) -> dict[str, Any]:
         """The resources by name."""

@@ -91,15 +91,19 @@ def problems(error: ValidationError, model: type[BaseModel], data: Any, shown: s
     """Each place pydantic rejected, as one located problem (errors of a union's members at one place are one problem)."""
     grouped: dict[tuple[Any, ...], list[Any]] = {}
     for item in error.errors(include_url=False):
-        grouped.setdefault(_data_path(data, item["loc"], item["type"]), []).append(item)
+        grouped.setdefault(_data_path(model, data, item["loc"], item["type"]), []).append(item)
     found = [_problem(path, items, model, data, shown) for path, items in grouped.items()]
     return sorted(found, key=lambda p: p.line or 0)
 
 
-def _data_path(data: Any, loc: tuple[Any, ...], kind: str) -> tuple[Any, ...]:
+def _data_path(model: type[BaseModel], data: Any, loc: tuple[Any, ...], kind: str) -> tuple[Any, ...]:
     """The part of an error's location that names places in the data (tags of unions dropped); a missing or extra key is kept."""
-    path, node = [], data
+    path, node, annotation = [], data, model
     for position, part in enumerate(loc):
+        tag = len(_members(annotation)) > 1 and any(_tag(member, part) for member in _members(annotation))
+        annotation = _step(annotation, part)[0]
+        if tag:
+            continue
         if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
             path.append(part)
             node = node[part]

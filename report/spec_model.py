@@ -51,6 +51,8 @@ Value = Annotated[
 
 
 class ClaimBase(Block):
+    """What every claim has: its id, kind, check and sentence."""
+
     id: Slug = Field(description="the claim's permanent name, and its link: #claim-<id>")
     check: str = Field(description="the check the sentence rests on")
     kind: Literal["observation", "assertion"] = Field(
@@ -60,6 +62,8 @@ class ClaimBase(Block):
 
 
 class Limits(Block):
+    """Bounds on the size of a gap, in the value's unit (points for percentages)."""
+
     at_least: float | None = Field(default=None, description="the gap must be at least this many points")
     at_most: float | None = Field(default=None, description="the gap must be at most this many points")
 
@@ -91,6 +95,8 @@ class Order(ClaimBase):
 
 
 class Group(ClaimBase):
+    """A claim over a group of rows of one table."""
+
     from_: str = Field(alias="from", description="the table to read")
     where: Where = Field(default_factory=dict, description="the rows to read (default: all)")
 
@@ -138,22 +144,30 @@ Claim = Annotated[Compare | Within | Order | Trend | Best | Worst | Every, Field
 
 
 class Axis(Block):
+    """An axis: the column on it and its title."""
+
     field: str = Field(description="the column on this axis")
     title: str | None = Field(default=None, description="the axis title (default: none)")
 
 
 class ValueAxis(Axis):
+    """An axis of values: its column, title, range and scale."""
+
     domain: Domain | None = Field(default=None, description="the axis range, [low, high] (default: fitted to the data)")
     scale: Literal["linear", "log"] = Field(default="linear", description="linear, or log for values spanning orders of magnitude (all above zero)")
 
 
 class CategoryAxis(Axis):
+    """An axis of categories: its column, title, order and label format."""
+
     type: Literal["ordinal", "quantitative"] = Field(default="ordinal", description="ordinal: evenly spaced categories; quantitative: a number line")
     sort_by: str | None = Field(default=None, description="another column to order the categories by")
     format: D3Format | None = Field(default=None, description="a d3 number format for the axis labels")
 
 
 class LineAxis(Axis):
+    """The axis lines and areas run along: dates, numbers or ordered categories."""
+
     type: Literal["temporal", "quantitative", "ordinal"] | None = Field(
         default=None, description="temporal (dates), quantitative (a number line) or ordinal (categories); default: from the column"
     )
@@ -162,11 +176,15 @@ class LineAxis(Axis):
 
 
 class TitleAxis(Block):
+    """An axis whose columns the chart names elsewhere: its title and range."""
+
     title: str | None = Field(default=None, description="the axis title")
     domain: Domain | None = Field(default=None, description="the axis range, [low, high]")
 
 
 class Series(Block):
+    """The column that splits rows into series, with their order, colours and shapes."""
+
     field: str = Field(description="the column that names each series")
     order: list[Scalar] | None = Field(default=None, description="the series in legend order; must list every series the data has")
     colors: list[Color] | None = Field(default=None, description="a colour per series, in order (default: a palette safe for colour blindness)")
@@ -182,10 +200,14 @@ class Interval(Block):
 
 
 class Reference(Block):
+    """A dashed line at the value of one row."""
+
     where: Where = Field(description="the row whose value the dashed line marks")
 
 
 class ChartBase(Block):
+    """What every chart has: its id, kind, title, caption and table."""
+
     id: Slug = Field(description="the chart's permanent name: its files and its link #fig-<id>")
     kind: str = Field(description="the kind of chart")
     title: str = Field(default="", description="the chart's title")
@@ -218,6 +240,8 @@ class Dots(ChartBase):
 
 
 class End(Block):
+    """One end of a dumbbell: a column, its name, colour and shape."""
+
     field: str = Field(description="the column of this end")
     title: str | None = Field(default=None, description="its name in the legend")
     color: Color = Field(default="#1f5a96", description="its colour")
@@ -234,6 +258,8 @@ class Dumbbell(ChartBase):
 
 
 class Along(ChartBase):
+    """A chart along an axis: its x, its values and its series."""
+
     x: LineAxis = Field(description="the axis the marks run along: dates, numbers or ordered categories")
     y: ValueAxis = Field(description="the value axis")
     series: Series | None = Field(default=None, description="the column that splits the rows into series (default: one)")
@@ -266,6 +292,8 @@ class Bar(ChartBase):
 
 
 class ColorScale(Block):
+    """The value a heatmap's cells are coloured by, and the colours."""
+
     field: str = Field(description="the column coloured")
     title: str | None = Field(default=None, description="the legend title")
     scheme: Literal["blues", "greens", "oranges", "purples", "viridis", "blueorange", "redblue"] = Field(
@@ -299,18 +327,24 @@ Chart = Annotated[Points | Dots | Dumbbell | Line | Area | Bar | Heatmap | VegaL
 
 
 class DataTable(Block):
+    """A short name for a dataset: the column holding each row's value and the one naming it."""
+
     dataset: str = Field(description="the resource's name in data/datapackage.yaml")
     value: str | None = Field(default=None, description="the column holding each row's value")
     label: str | None = Field(default=None, description="the column that names each row")
 
 
 class MatchPart(Block):
+    """A table whose rows repeat rows of another, and the column naming the row repeated."""
+
     from_: str = Field(alias="from", description="a table whose rows repeat rows of another")
     key: str = Field(description="the column naming the row it repeats")
     reading: str | None = Field(default=None, description="what these rows are, in the view's reading column")
 
 
 class Against(Block):
+    """The table the rows of a match view are paired with."""
+
     from_: str = Field(alias="from", description="the table the rows are matched with")
     key: str = Field(description="its column holding the names the key columns use")
     where: Where = Field(default_factory=dict, description="the rows to match with")
@@ -326,6 +360,8 @@ class Match(Block):
 
 
 class DifferenceOf(Block):
+    """What a difference view subtracts from what."""
+
     from_: str = Field(alias="from", description="the table")
     baseline: Where = Field(description="the row every other row is compared with")
     by: str | None = Field(default=None, description="compare within groups of this column")
@@ -362,6 +398,8 @@ View = Annotated[
 
 
 class Cite(Block):
+    """The work a report reproduces, for its Sources section."""
+
     title: str | None = Field(default=None, description="the cited work's title")
     authors: str | None = Field(default=None, description="its authors")
     year: int | str | None = Field(default=None, description="its year")

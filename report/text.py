@@ -68,7 +68,9 @@ class NumberFormat:
         """A d3 number format for an axis of these values (None: Vega's default)."""
         if self.scale == 100:
             return f".{max(self.decimals - 1, 0)}%"
-        return ",d" if self.decimals == 0 and self.thousands else None
+        if self.decimals == 0:
+            return ",d" if self.thousands else "d"
+        return None
 
 
 PERCENT = NumberFormat("%")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from report.build import Project, generate
 from report.data import load_package
@@ -41,19 +42,23 @@ def test_the_package_names_no_report_dataset_or_model() -> None:
 def test_new_scaffolds_a_report_that_builds_at_once(project: Path, tmp_path: Path) -> None:
     result = run("new", "weather-by-city", "--csv", str(FIXTURE_CSV), root=project)
     assert result.returncode == 0, result.stderr
+    assert "each row is named by city and year (the primary key)" in result.stdout and "rainfall_mm: in mm (from its name)" in result.stdout
     assert (project / "data" / "weather_by_city.csv").read_bytes() == FIXTURE_CSV.read_bytes()
     spec = (project / "templates" / "reports" / "weather-by-city.yaml").read_text(encoding="utf-8")
-    assert spec.startswith("# Report spec written by build_report.py new")
-    assert "kind: dots" in spec and "field: rainfall_mm" in spec and "field: sunny_days" in spec
+    assert spec.startswith("# yaml-language-server: $schema=../../site/schema/report.schema.json\n# Report spec written by build_report.py new")
+    assert "kind: line" in spec and "field: rainfall_mm" in spec and "field: sunny_days" in spec
     descriptor = (project / "data" / "datapackage.yaml").read_text(encoding="utf-8")
     assert "name: weather_by_city" in descriptor and "TO CONFIRM" in descriptor and "minimum: 612.4" in descriptor
+    resource = next(r for r in yaml.safe_load(descriptor)["resources"] if r["name"] == "weather_by_city")
+    assert resource["schema"]["primaryKey"] == ["city", "year"]
+    assert {f["name"]: (f["type"], f.get("unit")) for f in resource["schema"]["fields"]}["rainfall_mm"] == ("number", "mm")
     site = tmp_path / "site"
     publish(project, generate(Project(project)), site)
     home = (site / "index.html").read_text(encoding="utf-8")
     assert 'href="weather-by-city/"' in home
     page = (site / "weather-by-city" / "index.html").read_text(encoding="utf-8")
-    assert "The highest value is Nairobi" in page
-    assert (site / "weather-by-city" / "figures" / "rainfall-mm-by-city.svg").is_file()
+    assert "The highest value of rainfall is" in page and "905.0 mm</span>, for Nairobi, 2022" in page
+    assert (site / "weather-by-city" / "figures" / "rainfall-mm-by-year.svg").is_file()
 
 
 def test_new_refuses_to_overwrite(project: Path) -> None:
@@ -91,3 +96,32 @@ def test_the_guide_is_not_listed_as_a_report_but_is_in_the_navigation() -> None:
     generated = generate(Project(ROOT), cache=RenderCache(None), render_charts=False)
     assert "guide/" not in generated.pages["index.md"]
     assert generated.nav[-1] == {"Author&#x27;s guide": "guide/index.md"}
+
+
+def test_init_turns_a_clone_into_a_site_of_ones_own(project: Path, tmp_path: Path) -> None:
+    dry = run("init", "--title", "Team results", root=project)
+    assert dry.returncode == 0 and "init would:" in dry.stdout and (project / "templates" / "reports" / "figure6.yaml").is_file()
+    done = run("init", "--title", "Team results", "--site-url", "https://team.example.org/results/", "--yes", root=project)
+    assert done.returncode == 0, done.stderr
+    assert not list((project / "templates" / "reports").glob("*.yaml")) and not list((project / "data").glob("*.csv"))
+    empty = run("build", "--site-dir", str(tmp_path / "empty"), root=project)
+    assert empty.returncode == 0, empty.stderr
+    assert "There are no reports yet" in (tmp_path / "empty" / "index.html").read_text(encoding="utf-8")
+    assert run("new", "weather", "--csv", str(FIXTURE_CSV), root=project).returncode == 0
+    built = run("build", "--site-dir", str(tmp_path / "site"), root=project)
+    assert built.returncode == 0, built.stderr
+    pages = [p.read_text(encoding="utf-8", errors="replace") for p in (tmp_path / "site").rglob("*") if p.suffix in (".html", ".json", ".xml", ".csv")]
+    assert pages and not any(re.search("reasonflux|zou et al", page, re.IGNORECASE) for page in pages)
+    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "<title>Reports - Team results</title>" in home and 'href="weather/"' in home
+    assert "Team results. Built from data by build_report.py." in home
+
+
+def test_init_never_removes_work_of_ones_own(project: Path) -> None:
+    git = ["git", "-c", "user.name=Author", "-c", "user.email=author@example.org"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "clone"]):
+        subprocess.run([*git, *command], cwd=project, check=True, capture_output=True)
+    replace_in(project / "templates" / "reports" / "table2.yaml", "nav_title: Table 2", "nav_title: My table")
+    refused = run("init", "--title", "Mine", "--yes", root=project)
+    assert refused.returncode == 1 and "new or changed since the last commit" in refused.stderr and "table2.yaml" in refused.stderr
+    assert (project / "templates" / "reports" / "figure6.yaml").is_file() and (project / "data" / "figure6_prm_size.csv").is_file()
