@@ -132,6 +132,17 @@ def _value_axis(report: Report, spec: spec_model.ChartBase, table: Table, axis: 
             found="zero or a negative value",
             fix="use scale: linear, or chart values above zero",
         )
+    values = pd.to_numeric(table.frame[axis.field], errors="coerce").dropna()
+    if axis.domain is not None and len(values) and (values.min() < axis.domain[0] or values.max() > axis.domain[1]):
+        outside = int(((values < axis.domain[0]) | (values > axis.domain[1])).sum())
+        raise ReportError.at(
+            report.spec_file,
+            f"chart {spec.id!r}: the domain [{axis.domain[0]:g}, {axis.domain[1]:g}] leaves out {outside} of {len(values)} values of {axis.field}",
+            line=axis.spec_line,
+            expected=f"a domain that holds every value: from {values.min():g} to {values.max():g}",
+            found=f"[{axis.domain[0]:g}, {axis.domain[1]:g}]",
+            fix="widen the domain, or remove it to fit the axis to the data",
+        )
     fmt = table.number_format(axis.field).axis()
     return {
         "scale": alt.Scale(domain=_domain(axis), type=axis.scale, zero=zero and axis.scale == "linear", nice=False),

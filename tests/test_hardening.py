@@ -533,3 +533,12 @@ def test_claims_json_from_another_tool_is_compared_only_when_it_is_a_claims_docu
     (tmp_path / "new.json").write_text(json.dumps(good), encoding="utf-8")
     assert main(["--root", str(ROOT), "diff", str(tmp_path / "old.json"), str(tmp_path / "new.json")]) == 0
     assert "No claim changed" in capsys.readouterr().out
+
+
+def test_a_domain_that_leaves_out_values_is_a_located_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Values outside a declared axis range would be drawn on its edge, looking like other values: the build says so."""
+    project = copy_project(tmp_path / "project")
+    edit(FIGURE6, "domain: [60, 93]", "domain: [0, 1]")(project)
+    assert main(["--root", str(project), "check"]) == 1
+    err = capsys.readouterr().err
+    assert f"{FIGURE6}:" in err and "the domain [0, 1] leaves out 5 of 5 values of math500_accuracy" in err
