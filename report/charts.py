@@ -69,8 +69,26 @@ def _rows(table: Table, columns: list[str]) -> pd.DataFrame:
     keep = list(dict.fromkeys(c for c in columns if c in table.frame.columns))
     keep += [c for c in table.frame.columns if c not in keep and not c.startswith("_")]
     data = table.frame[keep].copy()
+    for column, spread in table.spreads.items():
+        if column in data.columns:
+            for end, name in enumerate(interval_columns(column)):
+                data[name] = [None if interval is None else round(interval[end], 6) for interval in spread.intervals]
     data["source"] = ["; ".join(s.describe() for s in sources) for sources in table.sources]
     return data
+
+
+def interval_columns(column: str) -> tuple[str, str]:
+    """The columns of a value's 95% interval in the published data: ``accuracy_low95`` and ``accuracy_high95``."""
+    return f"{column}_low95", f"{column}_high95"
+
+
+def chart_titles(table: Table) -> dict[str, str]:
+    """Column titles for a chart's data table and tooltips, with its intervals' columns."""
+    titles = {**table.titles, "source": "Source"}
+    for column in table.spreads:
+        low, high = interval_columns(column)
+        titles[low], titles[high] = f"{table.titles.get(column, column)}, 95% low", f"{table.titles.get(column, column)}, 95% high"
+    return titles
 
 
 def _vega_data(table: Table, columns: list[str]) -> pd.DataFrame:
@@ -166,14 +184,18 @@ def _line_x(table: Table, x: spec_model.LineAxis) -> alt.X:
 
 
 def _interval(base: alt.Chart, interval: spec_model.Interval, x: Any, y_field: str, color: Any, horizontal: bool, band: bool) -> alt.Chart:
-    """Error bars (a rule from lower to upper) or a band, in the series' colours."""
-    low = {"field": field_ref(interval.lower), "type": "quantitative"}
-    high = {"field": field_ref(interval.upper)}
+    """Error bars (a rule from lower to upper) or a band, in the series' colours; by default, the table's 95% intervals."""
+    lower, upper = (interval.lower, interval.upper) if interval.lower and interval.upper else interval_columns(y_field)
+    if isinstance(color, alt.Color):  # the marks' layer draws the legend; this one would add its own symbols to it
+        color = color.copy(deep=True)
+        color.legend = None
+    low = {"field": field_ref(lower), "type": "quantitative"}
+    high = {"field": field_ref(upper)}
     if band:
-        return base.mark_area(opacity=0.18).encode(x=x, y=alt.Y(**low), y2=alt.Y2(**high), color=color)
+        return base.mark_area(opacity=0.18, clip=True).encode(x=x, y=alt.Y(**low), y2=alt.Y2(**high), color=color)
     if horizontal:
-        return base.mark_rule(strokeWidth=1.5).encode(y=x, x=alt.X(**low), x2=alt.X2(**high), color=color)
-    return base.mark_rule(strokeWidth=1.5).encode(x=x, y=alt.Y(**low), y2=alt.Y2(**high), color=color)
+        return base.mark_rule(strokeWidth=1.5, clip=True).encode(y=x, x=alt.X(**low), x2=alt.X2(**high), color=color)
+    return base.mark_rule(strokeWidth=1.5, clip=True).encode(x=x, y=alt.Y(**low), y2=alt.Y2(**high), color=color)
 
 
 # -- the kinds ------------------------------------------------------------------------------
@@ -594,6 +616,16 @@ def check_options(report: Report, spec: spec_model.ChartBase, table: Table) -> N
 
     for column in _named_columns(spec):
         table.column(column, report.spec_file, spec.spec_line)
+    interval = getattr(spec, "interval", None)
+    if interval is not None and not interval.lower:
+        value = spec.x.field if isinstance(spec, spec_model.Dots) else getattr(getattr(spec, "y", None), "field", "")
+        if value not in table.spreads:
+            raise fail(
+                f"interval: draws the 95% intervals of {value}, but table {table.name!r} knows none",
+                expected="uncertainty: declared on the table under data:, or interval: {lower: <column>, upper: <column>}",
+                found="no uncertainty",
+                fix="declare how sure the values are under data:, or name the interval's columns",
+            )
     series = getattr(spec, "series", None)
     if isinstance(series, spec_model.Series):
         drawn = {str(v) for v in table.frame[series.field].dropna()}
@@ -640,7 +672,7 @@ def _build_charts(report: Report) -> dict[str, Chart]:
             id=spec.id,
             title=spec.title,
             caption=" ".join(spec.caption.split()),
-            titles={**table.titles, "source": "Source"},
+            titles=chart_titles(table),
             spec=vl,
             data=_rows(table, list(table.frame.columns)),
             description=description,

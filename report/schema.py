@@ -259,7 +259,8 @@ def _tag(member: Any, key: Any) -> bool:
         return True
     stripped = _strip(member)
     if _is_model(stripped):
-        return any(get_origin(info.annotation) is Literal and key in get_args(info.annotation) for info in stripped.model_fields.values())
+        tags = [get_args(info.annotation) for info in stripped.model_fields.values() if get_origin(info.annotation) is Literal]
+        return any(len(values) == 1 and values[0] == key for values in tags)
     return False
 
 

@@ -13,7 +13,19 @@ from report.data import Dataset
 from report.errors import ReportError
 from report.schema import validate
 from report.strict import Mapping, load_yaml
-from report.text import PLAIN, Cell, DateFormat, Number, NumberFormat, Source, symbol_unit
+from report.text import PLAIN, Cell, DateFormat, Number, NumberFormat, Source, difference, symbol_unit
+from report.uncertainty import WILSON, Z, wilson
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How sure each value of a column is: its 95% interval per row, the sample size behind it, and how it was found."""
+
+    intervals: tuple[tuple[float, float] | None, ...]
+    ns: tuple[int | None, ...]
+    n_unit: str
+    method: str
+    parts: tuple[tuple[Number, Number] | None, ...] = ()  # for a column of differences: the two values of each
 
 
 @dataclass(frozen=True)
@@ -29,6 +41,8 @@ class Table:
     formats: dict[str, NumberFormat | DateFormat] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
     keys: tuple[str, ...] = ()
+    spreads: dict[str, Spread] = field(default_factory=dict)
+    changes: frozenset[str] = frozenset()  # columns of differences (gap, gain): printed signed in intervals
 
     @property
     def unit(self) -> str:
@@ -115,7 +129,22 @@ class Table:
                 **where,
             )
         label = self.text(position, self.label) if self.label else ""
-        return Number(float(cell), label, self.sources[position], self.number_format(name), row=self.row_name(position))
+        spread = self.spreads.get(name)
+        cells = tuple((column, self.cell(position, column)) for column in self.frame.columns if not str(column).startswith("_"))
+        return Number(
+            float(cell),
+            label,
+            self.sources[position],
+            self.number_format(name),
+            row=self.row_name(position),
+            interval=spread.intervals[position] if spread else None,
+            method=spread.method if spread and spread.intervals[position] else "",
+            n=spread.ns[position] if spread else None,
+            n_unit=spread.n_unit if spread else "",
+            cells=cells,
+            change=name in self.changes,
+            parts=spread.parts[position] if spread and spread.parts else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -140,7 +169,7 @@ class Report:
     raw: Mapping = field(repr=False, default_factory=Mapping)
 
 
-def dataset_table(name: str, dataset: Dataset, value: str | None, label: str | None) -> Table:
+def dataset_table(name: str, dataset: Dataset, value: str | None, label: str | None, spread: Spread | None = None) -> Table:
     """A dataset as a table, each row carrying its CSV line and its key (the primary key's values)."""
     for column in (value, label):
         if column:
@@ -155,7 +184,76 @@ def dataset_table(name: str, dataset: Dataset, value: str | None, label: str | N
         for line, key in zip(dataset.lines, keys, strict=True)
     )
     titles = {f.name: f.title + (f" ({f.unit})" if f.unit and symbol_unit(f.unit) and f.unit not in f.title else "") for f in dataset.fields}
-    return Table(name, dataset.title, dataset.frame, value, label, sources, formats, titles, tuple(key_columns))
+    spreads = {value: spread} if value and spread else {}
+    return Table(name, dataset.title, dataset.frame, value, label, sources, formats, titles, tuple(key_columns), spreads)
+
+
+def _spread(entry: spec_model.DataTable, dataset: Dataset, datasets: dict[str, Dataset], spec_file: str) -> Spread | None:
+    """The 95% interval of each value of a table's value column: from its sample size, standard error or interval columns,
+    widened by the reading precision of values read off a figure; None when nothing is known of it."""
+    uncertain, value = entry.uncertainty, entry.value
+    if value is None or (uncertain is None and not dataset.approximate):
+        return None
+    values = [None if pd.isna(v) else float(v) for v in dataset.frame[value]]
+    widen = dataset.precision if dataset.approximate else 0.0
+    reading = f", widened by the ±{widen:g} reading precision" if widen else ""
+
+    def fail(message: str, **detail: Any) -> ReportError:
+        return ReportError.at(spec_file, f"data {entry.dataset!r}: {message}", line=uncertain.spec_line if uncertain else entry.spec_line, **detail)
+
+    if uncertain is None:
+        intervals = [None if v is None else (v - widen, v + widen) for v in values]
+        return Spread(tuple(intervals), (None,) * len(values), "", f"the reading precision, ±{widen:g}")
+    if uncertain.n is not None:
+        fmt = dataset.field(value).fmt
+        scale = (
+            100.0
+            if isinstance(fmt, NumberFormat) and fmt.unit == "%" and fmt.scale == 1
+            else 1.0
+            if isinstance(fmt, NumberFormat) and fmt.scale == 100
+            else None
+        )
+        if scale is None:
+            raise fail(
+                "a sample size gives an interval only for percentages",
+                expected=f'{value} with unit: "%" or display: {{percent: true}}',
+                fix="give se: or lower: and upper: columns",
+            )
+        ns, n_unit = _sample_sizes(uncertain.n, dataset, datasets, fail)
+        intervals = []
+        for v, n in zip(values, ns, strict=True):
+            if v is None or n is None:
+                intervals.append(None)
+                continue
+            low, high = wilson(round(v / scale * n), n)
+            intervals.append((low * scale - widen, high * scale + widen))
+        return Spread(tuple(intervals), tuple(ns), n_unit, WILSON + reading)
+    if uncertain.se is not None:
+        errors = [None if pd.isna(e) else float(e) for e in dataset.frame[dataset.field(uncertain.se).name]]
+        intervals = [None if v is None or e is None else (v - Z * e - widen, v + Z * e + widen) for v, e in zip(values, errors, strict=True)]
+        return Spread(tuple(intervals), (None,) * len(values), "", "±1.96 standard errors" + reading)
+    lows, highs = (dataset.frame[dataset.field(str(c)).name] for c in (uncertain.lower, uncertain.upper))
+    intervals = [None if pd.isna(lo) or pd.isna(hi) else (float(lo), float(hi)) for lo, hi in zip(lows, highs, strict=True)]
+    return Spread(tuple(intervals), (None,) * len(values), "", f"the columns {uncertain.lower} and {uncertain.upper}")
+
+
+def _sample_sizes(n: int | str | spec_model.SampleSize, dataset: Dataset, datasets: dict[str, Dataset], fail: Any) -> tuple[list[int | None], str]:
+    """The sample size behind each row: one number, a column of the dataset, or a lookup in another dataset."""
+    rows = len(dataset.frame)
+    if isinstance(n, int):
+        return [n] * rows, ""
+    if isinstance(n, str):
+        field = dataset.field(n)
+        return [None if pd.isna(v) else int(v) for v in dataset.frame[n]], field.unit or ""
+    if n.dataset not in datasets:
+        raise fail(f"no dataset called {n.dataset!r} for the sample sizes", expected=", ".join(datasets), found=n.dataset)
+    lookup = datasets[n.dataset]
+    lookup.field(n.key), lookup.field(n.column), dataset.field(n.key)
+    sizes = {str(k): int(v) for k, v in zip(lookup.frame[n.key], lookup.frame[n.column], strict=True) if not pd.isna(v)}
+    missing = sorted({str(k) for k in dataset.frame[n.key]} - set(sizes))
+    if missing:
+        raise fail(f"{n.dataset!r} has no sample size for {', '.join(missing)}", expected=f"a row of {lookup.path} for each {n.key}", found="none")
+    return [sizes[str(k)] for k in dataset.frame[n.key]], lookup.field(n.column).unit or ""
 
 
 def match_view(name: str, spec: spec_model.Match, tables: dict[str, Table], spec_file: str) -> Table:
@@ -167,6 +265,7 @@ def match_view(name: str, spec: spec_model.Match, tables: dict[str, Table], spec
     against = _table(tables, against_spec.from_, spec_file, against_spec.spec_line)
     against_key = against.column(against_spec.key, spec_file, against_spec.spec_line)
     records, sources = [], []
+    numbers: list[tuple[Number, Number, Number]] = []
     fmt = against.number_format(against.value)
     for part in spec.match:
         table = _table(tables, part.from_, spec_file, part.spec_line)
@@ -187,11 +286,19 @@ def match_view(name: str, spec: spec_model.Match, tables: dict[str, Table], spec
                     found=f"{len(matches)} rows",
                     fix=f"use the exact {against_key} of a row of {against.title}, or leave the cell empty",
                 )
-            value = table.number(position, None, spec_file, part.spec_line).value
-            other = against.number(matches[0], None, spec_file, against_spec.spec_line).value
+            value = table.number(position, None, spec_file, part.spec_line)
+            other = against.number(matches[0], None, spec_file, against_spec.spec_line)
             records.append(
-                {"run": f"{row[key]} ({reading})", "label": str(row[key]), "reading": reading, "value": value, "against": other, "gap": round(value - other, 6)}
+                {
+                    "run": f"{row[key]} ({reading})",
+                    "label": str(row[key]),
+                    "reading": reading,
+                    "value": value.value,
+                    "against": other.value,
+                    "gap": round(value.value - other.value, 6),
+                }
             )
+            numbers.append((value, other, difference(value, other)))
             sources.append(table.sources[position] + against.sources[matches[0]])
     frame = pd.DataFrame.from_records(records, columns=["run", "label", "reading", "value", "against", "gap"])
     titles = {
@@ -204,7 +311,20 @@ def match_view(name: str, spec: spec_model.Match, tables: dict[str, Table], spec
         **spec.titles,
     }
     formats: dict[str, NumberFormat | DateFormat] = {"value": fmt, "against": fmt, "gap": fmt.difference()}
-    return Table(name, spec.title or name, frame, "gap", "run", tuple(sources), formats, titles, ("run",))
+    spreads = {column: _spread_of([row[i] for row in numbers]) for i, column in enumerate(("value", "against", "gap"))}
+    return Table(
+        name, spec.title or name, frame, "gap", "run", tuple(sources), formats, titles, ("run",), {k: v for k, v in spreads.items() if v}, frozenset({"gap"})
+    )
+
+
+def _spread_of(numbers: list[Number]) -> Spread | None:
+    """The spread of a derived column, from the numbers it holds (None when none of them has an interval)."""
+    if not any(number.interval for number in numbers):
+        return None
+    method = next(number.method for number in numbers if number.interval)
+    n_unit = next((number.n_unit for number in numbers if number.n_unit), "")
+    parts = tuple(number.parts for number in numbers)
+    return Spread(tuple(number.interval for number in numbers), tuple(number.n for number in numbers), n_unit, method, parts)
 
 
 def difference_view(name: str, spec: spec_model.Difference, tables: dict[str, Table], spec_file: str) -> Table:
@@ -213,7 +333,7 @@ def difference_view(name: str, spec: spec_model.Difference, tables: dict[str, Ta
     line = of.spec_line
     table = _table(tables, of.from_, spec_file, line)
     by = table.column(of.by, spec_file, line) if of.by else None
-    records, sources = [], []
+    records, sources, gains, values = [], [], [], []
     for position, row in table.frame.iterrows():
         where = {**of.baseline, **({by: row[by]} if by else {})}
         matches = table.rows(where, spec_file, line)
@@ -223,14 +343,21 @@ def difference_view(name: str, spec: spec_model.Difference, tables: dict[str, Ta
             )
         if matches[0] == position and not of.keep_baseline:
             continue
-        gain = table.number(position, None, spec_file, line).value - table.number(matches[0], None, spec_file, line).value
-        records.append({**row.to_dict(), "gain": round(gain, 6)})
+        value = table.number(position, None, spec_file, line)
+        gain = difference(value, table.number(matches[0], None, spec_file, line))
+        records.append({**row.to_dict(), "gain": gain.value})
+        gains.append(gain)
+        values.append(value)
         sources.append(table.sources[position] + table.sources[matches[0]])
     columns = [*table.frame.columns, "gain"]
     frame = pd.DataFrame.from_records(records, columns=columns).astype({c: table.frame[c].dtype for c in table.frame.columns})
     gain = table.number_format(table.value).difference()
     titles = {**table.titles, "gain": f"Gain ({gain.unit})" if gain.unit else "Gain", **of.titles}
-    return Table(name, spec.title or name, frame, "gain", table.label, tuple(sources), {**table.formats, "gain": gain}, titles, table.keys)
+    found = {"gain": _spread_of(gains), table.value or "": _spread_of(values)}
+    spreads = {column: spread for column, spread in found.items() if spread}
+    return Table(
+        name, spec.title or name, frame, "gain", table.label, tuple(sources), {**table.formats, "gain": gain}, titles, table.keys, spreads, frozenset({"gain"})
+    )
 
 
 def _table(tables: dict[str, Table], name: str, spec_file: str, line: int | None) -> Table:
@@ -262,9 +389,12 @@ def _data_tables(spec: spec_model.ReportSpec, datasets: dict[str, Dataset], spec
                 fix="use the name of a resource in data/datapackage.yaml",
             )
         try:
-            tables[name] = dataset_table(name, datasets[entry.dataset], entry.value, entry.label)
+            dataset = datasets[entry.dataset]
+            tables[name] = dataset_table(name, dataset, entry.value, entry.label, _spread(entry, dataset, datasets, spec_file))
         except ReportError as error:
             problem = error.problems[0]
+            if problem.file == spec_file:
+                raise
             raise ReportError.at(spec_file, problem.message, line=entry.spec_line, expected=problem.expected, found=problem.found) from None
     return tables
 

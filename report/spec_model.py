@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, Discriminator, Field, Tag
+from pydantic import AfterValidator, Discriminator, Field, Tag, model_validator
 
 from report.schema import Block, Color, Doc, Scalar, Slug, Url, Where
 
@@ -51,7 +51,7 @@ Value = Annotated[
 
 
 class ClaimBase(Block):
-    """What every claim has: its id, kind, check and sentence."""
+    """What every claim has: its id, kind, check and sentence, and the groups it is checked in."""
 
     id: Slug = Field(description="the claim's permanent name, and its link: #claim-<id>")
     check: str = Field(description="the check the sentence rests on")
@@ -59,22 +59,31 @@ class ClaimBase(Block):
         default="observation", description="observation: words itself from the data; assertion: must hold, or the build stops"
     )
     text: str = Field(description="the sentence, a Jinja template over the values the check gives")
+    each: str | None = Field(default=None, description="check once per value of this column (added to the where of every value read)")
+    holds_in: Annotated[Literal["every", "any", "none"] | Annotated[int, Field(ge=1)], Doc("every, any, none, or a number of groups")] = Field(
+        default="every", description="with each: in how many groups the check must hold: every, any, none, or at least N"
+    )
+
+
+NoiseRule = Literal["beyond", "within", "ignore"]
+NOISE_DOC = "beyond: an assertion holds only if the gap is beyond the 95% uncertainty; within: it says the gap is within it; ignore: it does not judge noise"
 
 
 class Limits(Block):
     """Bounds on the size of a gap, in the value's unit (points for percentages)."""
 
-    at_least: float | None = Field(default=None, description="the gap must be at least this many points")
-    at_most: float | None = Field(default=None, description="the gap must be at most this many points")
+    at_least: float | None = Field(default=None, description="the gap must be at least this large (points for percentages, else the unit)")
+    at_most: float | None = Field(default=None, description="the gap must be at most this large (points for percentages, else the unit)")
 
 
 class Compare(Limits, ClaimBase):
-    """``a`` is higher than ``b`` (or lower), optionally by at least or at most some points."""
+    """``a`` is higher than ``b`` (or lower), optionally by at least or at most some points, beyond the uncertainty."""
 
     check: Literal["compare"]
     a: Value = Field(description="the first value")
     b: Value = Field(description="the value it is compared with")
     expect: Literal["higher", "lower"] = Field(default="higher", description="which way round the assertion holds")
+    noise: NoiseRule = Field(default="beyond", description=NOISE_DOC)
 
 
 class Within(ClaimBase):
@@ -87,11 +96,12 @@ class Within(ClaimBase):
 
 
 class Order(ClaimBase):
-    """The listed values stand in this order."""
+    """The listed values stand in this order, each step beyond the uncertainty."""
 
     check: Literal["order"]
     items: list[Value] = Field(min_length=2, description="the values, in the order the claim states")
     expect: Literal["descending", "ascending"] = Field(default="descending", description="highest first, or lowest first")
+    noise: NoiseRule = Field(default="beyond", description=NOISE_DOC)
 
 
 class Group(ClaimBase):
@@ -102,25 +112,33 @@ class Group(ClaimBase):
 
 
 class Trend(Group):
-    """Along an axis column, the values rise (or fall) at every step."""
+    """Along an axis column, the values rise (or fall): at every step, from first to last, or by a fitted line."""
 
     check: Literal["trend"]
     along: str = Field(description="the column the values are ordered by")
     expect: Literal["rising", "falling"] = Field(default="rising", description="the direction an assertion states")
+    method: Literal["steps", "overall", "fitted"] = Field(
+        default="steps", description="steps: every step; overall: the last value against the first; fitted: the sign of a least-squares slope"
+    )
+    per: Literal["month", "year"] | None = Field(default=None, description="first aggregate the values per month or year of a date axis")
+    stat: Literal["mean", "median", "sum", "min", "max"] = Field(default="mean", description="how values are aggregated per period")
+    noise: NoiseRule = Field(default="beyond", description=NOISE_DOC + " (steps: each step; overall: first to last)")
 
 
 class Best(Group):
-    """The row with the highest value of a group is the one ``expect`` names."""
+    """The row with the highest value of a group is the one ``expect`` names, beyond the uncertainty."""
 
     check: Literal["best"]
     expect: Scalar | None = Field(default=None, description="the label of the row an assertion says is on top")
+    noise: NoiseRule = Field(default="beyond", description=NOISE_DOC)
 
 
 class Worst(Group):
-    """The row with the lowest value of a group is the one ``expect`` names."""
+    """The row with the lowest value of a group is the one ``expect`` names, beyond the uncertainty."""
 
     check: Literal["worst"]
     expect: Scalar | None = Field(default=None, description="the label of the row an assertion says is at the bottom")
+    noise: NoiseRule = Field(default="beyond", description=NOISE_DOC)
 
 
 class Every(Limits, Group):
@@ -129,7 +147,19 @@ class Every(Limits, Group):
     check: Literal["every"]
 
 
-CHECKS: tuple[type[ClaimBase], ...] = (Compare, Within, Order, Trend, Best, Worst, Every)
+class Aggregate(Group):
+    """A statistic of a group's values (mean, median, sum, min, max, count or share) lies within bounds."""
+
+    check: Literal["aggregate"]
+    stat: Literal["mean", "median", "sum", "min", "max", "count", "share"] = Field(
+        default="mean", description="the statistic; share: the percentage of rows whose value is true (or 1)"
+    )
+    value: str | None = Field(default=None, description="the column (default: the table's value column)")
+    at_least: float | None = Field(default=None, description="the statistic must be at least this")
+    at_most: float | None = Field(default=None, description="the statistic must be at most this")
+
+
+CHECKS: tuple[type[ClaimBase], ...] = (Compare, Within, Order, Trend, Best, Worst, Every, Aggregate)
 
 
 def tag(block: type[Block], key: str) -> str:
@@ -137,7 +167,7 @@ def tag(block: type[Block], key: str) -> str:
     return str(get_args(block.model_fields[key].annotation)[0])
 
 
-Claim = Annotated[Compare | Within | Order | Trend | Best | Worst | Every, Field(discriminator="check")]
+Claim = Annotated[Compare | Within | Order | Trend | Best | Worst | Every | Aggregate, Field(discriminator="check")]
 
 
 # -- charts ------------------------------------------------------------------------------
@@ -194,9 +224,15 @@ class Series(Block):
 class Interval(Block):
     """The uncertainty of each value, drawn as error bars or a band."""
 
-    lower: str = Field(description="the column holding each value's lower bound")
-    upper: str = Field(description="the column holding each value's upper bound")
+    lower: str | None = Field(default=None, description="the column holding each value's lower bound (default: the table's 95% interval)")
+    upper: str | None = Field(default=None, description="the column holding each value's upper bound (default: the table's 95% interval)")
     style: Literal["bars", "band"] | None = Field(default=None, description="error bars, or a band (default: a band on lines and areas, bars elsewhere)")
+
+    @model_validator(mode="after")
+    def _both_ends(self) -> Interval:
+        if (self.lower is None) != (self.upper is None):
+            raise ValueError("give lower and upper together, or neither (the table's 95% intervals)")
+        return self
 
 
 class Reference(Block):
@@ -326,12 +362,41 @@ Chart = Annotated[Points | Dots | Dumbbell | Line | Area | Bar | Heatmap | VegaL
 # -- tables ------------------------------------------------------------------------------
 
 
+class SampleSize(Block):
+    """Sample sizes looked up in another dataset: one row per value of a column both tables have."""
+
+    dataset: str = Field(description="the dataset holding the sample sizes, e.g. one row per benchmark")
+    key: str = Field(description="the column both tables have, e.g. benchmark")
+    column: str = Field(description="its column holding the sample size, e.g. problems")
+
+
+class Uncertainty(Block):
+    """How sure each value is: the sample size behind a percentage, a standard error, or a 95% interval."""
+
+    n: Annotated[int | str | SampleSize | None, Doc("a number, a column, or {dataset, key, column}")] = Field(
+        default=None, description="the number of trials each percentage is a share of (a Wilson interval follows)"
+    )
+    se: str | None = Field(default=None, description="a column of standard errors (the interval is ±1.96 of them)")
+    lower: str | None = Field(default=None, description="a column of each value's 95% lower bound (with upper)")
+    upper: str | None = Field(default=None, description="a column of each value's 95% upper bound (with lower)")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Uncertainty:
+        if (self.lower is None) != (self.upper is None):
+            raise ValueError("give lower and upper together")
+        kinds = [name for name, given in (("n", self.n is not None), ("se", self.se is not None), ("lower/upper", self.lower is not None)) if given]
+        if len(kinds) != 1:
+            raise ValueError(f"give one of n, se or lower/upper, not {' and '.join(kinds) or 'none'}")
+        return self
+
+
 class DataTable(Block):
-    """A short name for a dataset: the column holding each row's value and the one naming it."""
+    """A short name for a dataset: the column holding each row's value, the one naming it, and how sure each value is."""
 
     dataset: str = Field(description="the resource's name in data/datapackage.yaml")
     value: str | None = Field(default=None, description="the column holding each row's value")
     label: str | None = Field(default=None, description="the column that names each row")
+    uncertainty: Uncertainty | None = Field(default=None, description="how sure each value is (a figure reading's precision counts on its own)")
 
 
 class MatchPart(Block):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+
+from report.uncertainty import MOVER, NEWCOMBE, WILSON, beyond, mover
 
 # Characters that Markdown or HTML would read as syntax; data text shows them as entities.
 _INERT = {c: f"&#{ord(c)};" for c in "\\`*_{}[]#|<>&\"'~=$^"}
@@ -142,13 +145,20 @@ class Source:
 
 @dataclass(frozen=True)
 class Number:
-    """A number from the data, shown with its unit and, on pages, with where it came from."""
+    """A number from the data, shown with its unit, how sure it is and, on pages, where it came from."""
 
     value: float
     label: str
     sources: tuple[Source, ...]
     fmt: NumberFormat = PERCENT
     row: str = ""  # the row in words, by the columns that name it: "Lima, July 2023"
+    interval: tuple[float, float] | None = None  # the 95% interval, in the value's own scale
+    method: str = ""  # how the interval was found, in words
+    n: int | None = None  # the trials a percentage is a share of
+    n_unit: str = ""  # what the trials are: problems, questions
+    cells: tuple[tuple[str, Any], ...] = ()  # the row's other cells, for {{ top.<column> }}
+    change: bool = False  # a difference of two values: printed with its sign where a sign matters
+    parts: tuple[Number, Number] | None = field(default=None, repr=False, compare=False)  # a difference: its two values
 
     @property
     def unit(self) -> str:
@@ -164,14 +174,64 @@ class Number:
         return self.fmt.text(self.value, signed=True)
 
     @property
+    def share(self) -> float | None:
+        """The value as a fraction of one, when it is a percentage (None otherwise)."""
+        if self.fmt.scale == 100:
+            return self.value
+        return self.value / 100 if self.fmt.unit == "%" else None
+
+    @property
+    def low(self) -> Number:
+        """The lower end of its 95% interval (the value itself when nothing is known of its uncertainty)."""
+        return dataclasses.replace(self, value=self.interval[0] if self.interval else self.value, interval=None)
+
+    @property
+    def high(self) -> Number:
+        """The upper end of its 95% interval."""
+        return dataclasses.replace(self, value=self.interval[1] if self.interval else self.value, interval=None)
+
+    def interval_text(self) -> str:
+        """The 95% interval in words: ``22.7% to 59.4%``, ``-20.0 to +26.4 points`` (empty when unknown)."""
+        if self.interval is None:
+            return ""
+        low, high = (self.fmt.text(end, signed=self.change) for end in self.interval)
+        unit = f" {self.fmt.unit}" if self.fmt.unit and self.fmt.unit != "%" else ""
+        return f"{low.removesuffix(unit)} to {high}"
+
+    @property
+    def of_n(self) -> str:
+        """The count behind a percentage: ``12 of 30 problems`` (a difference: ``1 problem of 30``); empty when unknown."""
+        if self.n is None:
+            return ""
+        share = self.value / 100 if self.fmt.unit in ("%", "points") and self.fmt.scale == 1 else self.value
+        count = round(abs(share) * self.n)
+        unit = self.n_unit[:-1] if count == 1 and self.n_unit.endswith("s") else self.n_unit
+        if self.change:
+            return f"{count} {unit} of {self.n}".replace("  ", " ")
+        return f"{count} of {self.n} {self.n_unit}".rstrip()
+
+    @property
+    def beyond_noise(self) -> bool | None:
+        """For a change: whether its 95% interval leaves out zero (None when nothing is known of its uncertainty)."""
+        return beyond(self.interval)
+
+    @property
     def approximate(self) -> bool:
         """Whether any value behind this number was read off a figure."""
         return any(source.approximate for source in self.sources)
 
     def provenance(self) -> str:
-        """Where the number comes from, one source per line."""
+        """Where the number comes from, one source per line, and how sure it is."""
         what = f"{self.label}: " if self.label else ""
-        return what + "; ".join(source.describe() for source in self.sources)
+        sure = f"; 95% interval {self.interval_text()} ({self.method}{', ' + self.of_n if self.of_n else ''})" if self.interval else ""
+        return what + "; ".join(source.describe() for source in self.sources) + sure
+
+    def __getitem__(self, column: str) -> Any:
+        """Another cell of the row this value comes from: ``{{ top.region }}``, ``{{ top["n"] }}``."""
+        for name, cell in self.cells:
+            if name == column:
+                return cell
+        raise KeyError(column)
 
     def __str__(self) -> str:
         return self.text()
@@ -190,7 +250,7 @@ class Number:
 
     def to_dict(self) -> dict[str, Any]:
         """The number for claims.json."""
-        return {
+        found: dict[str, Any] = {
             "label": self.label,
             "value": round(self.value, 6),
             "unit": self.unit,
@@ -198,6 +258,12 @@ class Number:
             "approximate": self.approximate,
             "sources": [source.to_dict() for source in self.sources],
         }
+        if self.interval is not None:
+            found["interval95"] = [round(end, 6) for end in self.interval]
+            found["method"] = self.method
+        if self.n is not None:
+            found["n"] = self.n
+        return found
 
 
 @dataclass(frozen=True)
@@ -227,8 +293,32 @@ class Cell:
 
 
 def difference(a: Number, b: Number) -> Number:
-    """``a - b``, sourced from both: in points for percentages, else in their unit."""
-    return Number(value=round(a.value - b.value, 6), label=f"{a.label} minus {b.label}", sources=a.sources + b.sources, fmt=a.fmt.difference(), row=a.row)
+    """``a - b``, sourced from both: in points for percentages, else in their unit, with its 95% interval when either value has one.
+
+    Two gains over the same baseline differ as the two values do: the baseline's uncertainty cancels out.
+    """
+    if a.parts and b.parts and a.parts[1].sources == b.parts[1].sources:
+        shared = difference(a.parts[0], b.parts[0])
+        return dataclasses.replace(shared, label=f"{a.label} minus {b.label}", sources=a.sources + b.sources, fmt=a.fmt, row=a.row)
+    interval, method = None, ""
+    if a.interval is not None or b.interval is not None:
+        interval = mover(a.value, a.interval, b.value, b.interval)
+        method = NEWCOMBE if a.method.startswith(WILSON) and b.method.startswith(WILSON) else MOVER
+        if a.approximate or b.approximate:
+            method += ", each value widened by its reading precision"
+    return Number(
+        value=round(a.value - b.value, 6),
+        label=f"{a.label} minus {b.label}",
+        sources=a.sources + b.sources,
+        fmt=a.fmt.difference(),
+        row=a.row,
+        interval=interval,
+        method=method,
+        n=a.n if a.n == b.n else None,
+        n_unit=a.n_unit,
+        change=True,
+        parts=(a, b),
+    )
 
 
 def amount(value: float, unit: str, decimals: int = 1, signed: bool = False) -> str:

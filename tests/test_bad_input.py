@@ -372,7 +372,7 @@ def test_column_names_with_dots_brackets_colons_and_quotes_render_in_charts(proj
     replace_after(descriptor, "name: figure6_prm_size", "- name: prm_size_b", f'- name: "{size}"')
     replace_after(descriptor, "name: figure6_prm_size", "- name: math500_accuracy", f'- name: "{accuracy}"')
     spec = project / "templates" / "reports" / "figure6.yaml"
-    replace_in(spec, "value: math500_accuracy, label: prm}", f'value: "{accuracy}", label: prm}}')
+    replace_in(spec, "value: math500_accuracy, label: prm,", f'value: "{accuracy}", label: prm,')
     replace_in(spec, "sort_by: prm_size_b}", f'sort_by: "{size}"}}')
     replace_after(spec, "id: prm-size", "y: {field: math500_accuracy,", f'y: {{field: "{accuracy}",')
     replace_after(spec, "id: prm-size", "field: prm_family", f"field: {yaml_family}")

@@ -412,8 +412,8 @@ def test_no_serious_accessibility_violation(visit: Callable[..., Visit], pages: 
 def test_tables_sort_by_a_clicked_column(visit: Callable[..., Visit]) -> None:
     """Clicking a column header sorts the table by it, numbers as numbers; clicking again reverses it."""
     page = visit("data/index.html").page
-    table = page.locator("details.report-data table").last
-    page.locator("details.report-data summary").last.click()
+    table = page.locator("details.report-data table").nth(2)  # Table 2's values: a column of numbers third
+    page.locator("details.report-data summary").nth(2).click()
     header = table.locator("thead th").nth(2)
     header.locator("button").click()
     values = [float(v) for v in table.locator("tbody tr td:nth-child(3)").all_inner_texts()]

@@ -54,7 +54,7 @@ def test_observation_adapts_its_wording_when_the_data_turns(datasets: dict[str, 
 
 def test_trend_observation_computes_steps(datasets: dict[str, Dataset]) -> None:
     claim = evaluate_all(report_with(datasets))["gains-per-step"]
-    assert claim.text == "Going from 1,000 to 5,000 samples adds 6.2 points; going on to 10,000 adds 1.9 points, a smaller step."
+    assert claim.text == "Going from 1,000 to 5,000 samples adds 6.2 points (beyond noise); going on to 10,000 adds 1.9 points, a step within noise."
 
 
 def test_tie_is_reported_as_a_tie(datasets: dict[str, Dataset]) -> None:
@@ -64,7 +64,7 @@ def test_tie_is_reported_as_a_tie(datasets: dict[str, Dataset]) -> None:
 
 def test_numbers_carry_their_source_on_the_page(datasets: dict[str, Dataset]) -> None:
     claim = evaluate_all(report_with(datasets))["small-prm-beats-large"]
-    assert 'title="ReasonFlux-PRM-7B: data/figure6_prm_size.csv, line 3; read off the figure, about ±0.3 points"' in html.unescape(claim.html)
+    assert 'title="ReasonFlux-PRM-7B: data/figure6_prm_size.csv, line 3; read off the figure, about ±0.3 points; 95% interval ' in html.unescape(claim.html)
     assert claim.numbers()["a"].sources[0].line == 3
 
 

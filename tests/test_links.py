@@ -45,11 +45,13 @@ def pages(site: Path) -> dict[str, Page]:
 
 def test_anchors_survive_a_data_change_that_keeps_the_orderings(project: Path, tmp_path: Path) -> None:
     publish(project, generate(Project(project)), tmp_path / "before")
+    changed = 0
     for csv in (project / "data").glob("*.csv"):
         lines = csv.read_text(encoding="utf-8").splitlines()
         shifted = [lines[0]] + [re.sub(r",(\d+\.\d)(,|$)", lambda m: f",{float(m.group(1)) + 0.2:.1f}{m.group(2)}", line) for line in lines[1:]]
-        assert shifted != lines
+        changed += shifted != lines
         csv.write_text("\n".join(shifted) + "\n", encoding="utf-8")
+    assert changed >= 3  # every table of values; a table of counts has no decimals to shift
     publish(project, generate(Project(project)), tmp_path / "after")
     before, after = pages(tmp_path / "before"), pages(tmp_path / "after")
     assert before.keys() == after.keys()

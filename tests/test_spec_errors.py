@@ -20,7 +20,7 @@ CASES = {
         SPEC,
         "where: {series: ReasonFlux-PRM-7B}\n    along",
         "where: {table2_source: ReasonFlux-PRM-7B}\n    along",
-        "at least two rows",
+        "at least two values",
     ),
     "where given as a list": (SPEC, "where: {prm_size: 7B}", "where: [prm_size, 7B]", "where: must be a mapping of keys"),
     "text where a number column is selected": (SPEC, "training_samples: 1000}}", 'training_samples: "1k"}}', "holds numbers"),
@@ -33,7 +33,7 @@ CASES = {
     "a limit that is not a number": (SPEC, "at_most: 2.5", "at_most: two", "at_most: must be a number"),
     "a typo in expect": (SPEC, "expect: rising", "expect: rise", "did you mean 'rising'?"),
     "an axis column that does not exist": (SPEC, "along: training_samples\n    expect", "along: samples\n    expect", "no column 'samples'"),
-    "a claim text that prints a bare number": (SPEC, "a gain of {{ change }}.", "a gain of {{ change.value }}.", "could not be written"),
+    "a claim text that prints a bare number": (SPEC, "a gain of\n      {{ change }}", "a gain of\n      {{ change.value }}", "could not be written"),
     "a view key that does not exist": (
         SPEC,
         "key: table2_source, reading: Figure 6 left",
