@@ -259,7 +259,8 @@ class Bench:
         self.results["synthetic_reports"]["fit"] = _linearity(times)
 
     def rows_scale(self) -> None:
-        """Cold builds of one report charting a generated dataset of 10^3 to 10^6 rows: time, RSS, errors, page weight."""
+        """A per-example log of 10^3 to 10^6 (or 10^7) rows read through one SQL view, one chart and three claims: cold build,
+        peak RSS, page weight and the no-change rebuild; and the largest log described but read by no report."""
         for count in self.config.rows:
             project_dir = self.work / f"rows-{count}"
             csv_bytes = 0
@@ -275,14 +276,32 @@ class Bench:
             entry: dict[str, Any] = {**stat.to_dict(), "csv_bytes": csv_bytes, "exit_code": last.returncode, "timed_out": last.timed_out}
             if last.returncode == 0:
                 entry["page_weight"] = web.static_weight(project_dir / "site", "/", "rows/index.html")
-                note = f"built; page {_kb(entry['page_weight']['interactive']['gzip_bytes'])} gzip interactive"
+                rebuild = repeat(
+                    self.config.runs, lambda i, project_dir=project_dir: run(python("build_report.py", "build"), cwd=project_dir, timeout=self.config.timeout)
+                )
+                entry["rebuild"] = rebuild.to_dict()
+                note = f"built; page {_kb(entry['page_weight']['interactive']['gzip_bytes'])} gzip interactive; no-change rebuild {rebuild.median:.2f} s"
             else:
                 message = (last.stderr.strip() or last.stdout.strip()).splitlines()
                 entry["error"] = " ".join(message)[-600:] if message else ""
                 entry["clean_error"] = bool(message) and "Traceback" not in last.stderr and message[0].startswith("error:")
                 note = f"exit {last.returncode}{' (timed out)' if last.timed_out else ''}: {' '.join(message)[:160]}"
             self.results.setdefault("rows", {})[str(count)] = entry
-            self.rows.append(Row(f"Cold build, one chart over {count:,} rows", stat, note))
+            self.rows.append(Row(f"Cold build, a log of {count:,} rows through one SQL view, one chart, three claims", stat, note))
+        described = max((c for c in self.config.rows if c <= 1_000_000), default=None)
+        if described is None:
+            return
+        project_dir = self.work / f"described-{described}"
+
+        def described_once(i: int) -> Sample:
+            synth.add_rows(self.copy(project_dir), described, charted=False)
+            return run(python("build_report.py", "build"), cwd=project_dir, timeout=self.config.timeout)
+
+        stat = repeat(self.config.runs, described_once)
+        page = project_dir / "site" / "data" / "index.html"
+        size = page.stat().st_size if page.is_file() else None
+        self.results["described"] = {**stat.to_dict(), "rows": described, "exit_code": stat.samples[-1].returncode, "data_page_bytes": size}
+        self.rows.append(Row(f"Cold build, a log of {described:,} rows described but read by no report", stat, f"data page {_kb(size)}"))
 
     # --- 5. page weight and Chromium ------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ class Generated:
 
     pages: dict[str, str] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
+    copies: dict[str, Path] = field(default_factory=dict)  # files published as they are (a large dataset's file)
     nav: list[dict[str, str]] = field(default_factory=list)
     reports: list[RenderedReport] = field(default_factory=list)
     renders: int = 0
@@ -99,7 +100,10 @@ def generate(project: Project, cache: RenderCache | None = None, render_charts: 
     out.pages["index.md"] = _with_header(home, "templates/index.md.j2")
     out.pages["data.md"] = _with_header(render_data_page(env, _published_datasets(datasets, out.reports), descriptor), "templates/data.md.j2")
     for dataset in datasets.values():
-        out.files[f"data/{Path(dataset.path).name}"] = to_csv(dataset.frame).encode()
+        if dataset.large and dataset.file is not None:
+            out.copies[f"data/{Path(dataset.path).name}"] = dataset.file
+        else:
+            out.files[f"data/{Path(dataset.path).name}"] = to_csv(dataset.frame).encode()
     out.files["schema/report.schema.json"] = dumps(json_schema(ReportSpec, "A report spec (templates/reports/<slug>.yaml)", "report/spec_model.py")).encode()
     out.files["schema/datapackage.schema.json"] = dumps(json_schema(Package, "The data package (data/datapackage.yaml)", "report/package_model.py")).encode()
     document = claims_document([(r.report, r.claims) for r in out.reports])
@@ -166,7 +170,8 @@ def _changes_page(env: Any, project: Project, document: dict[str, Any], baseline
     """The 'What changed' page: this build's claims against those of the earlier version."""
     from markupsafe import Markup
 
-    from report.changes import baseline_ref, claims_at, compare, describe_ref, to_markdown
+    from report.changes import claims_at, compare, to_markdown
+    from report.history import baseline_ref, describe_ref
 
     ref = baseline_ref(project.root) if baseline == "auto" else baseline
     previous = claims_at(project.root, ref, project.root / ".cache" / "claims") if ref else None

@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import re
-import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -17,10 +16,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from report.errors import ReportError
+from report.history import git
 from report.schema import validate
 from report.text import NumberFormat
-
-INPUTS = ("data", "templates/reports")
 
 
 @dataclass(frozen=True)
@@ -177,42 +175,18 @@ def to_markdown(changes: Changes, old_label: str, new_label: str, heading: str =
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
-def _git(root: Path, *args: str, binary: bool = False) -> Any:
-    result = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False, timeout=60)
-    if result.returncode != 0:
-        return None
-    return result.stdout if binary else result.stdout.decode().strip()
-
-
-def baseline_ref(root: Path) -> str | None:
-    """The version the site's 'What changed' page compares with.
-
-    With uncommitted changes to the data or report specs, it is the last commit; otherwise the
-    commit before the last one that changed them. None outside a git checkout or without history.
-    """
-    if _git(root, "rev-parse", "--verify", "-q", "HEAD") is None:
-        return None
-    dirty = _git(root, "status", "--porcelain", "--", *INPUTS)
-    if dirty:
-        return _git(root, "rev-parse", "HEAD")
-    last = _git(root, "log", "-1", "--format=%H", "--", *INPUTS)
-    if not last:
-        return None
-    return _git(root, "rev-parse", "--verify", "-q", f"{last}^")
-
-
 def claims_at(root: Path, ref: str, cache: Path | None = None) -> dict[str, Any] | None:
     """The claims document of the data and report specs at a git ref, computed with today's code."""
     from report.build import Project, current_claims
 
-    commit = _git(root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}")
+    commit = git(root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}")
     if not commit:
         raise ReportError.at(".", f"git does not know the version {ref!r}", expected="a commit, branch or tag", found=ref)
     code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py")))).hexdigest()[:16]
     cached = cache / f"{commit}-{code}.json" if cache else None
     if cached and cached.is_file():
         return json.loads(cached.read_text(encoding="utf-8"))
-    archive = _git(root, "archive", "--format=tar", commit, "--", "data", "templates", binary=True)
+    archive = git(root, "archive", "--format=tar", commit, "--", "data", "templates", binary=True)
     if archive is None:
         return None
     with tempfile.TemporaryDirectory() as folder:
@@ -226,9 +200,3 @@ def claims_at(root: Path, ref: str, cache: Path | None = None) -> dict[str, Any]
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(json.dumps(document, sort_keys=True), encoding="utf-8")
     return document
-
-
-def describe_ref(root: Path, ref: str) -> str:
-    """A version in words: its short commit and date."""
-    described = _git(root, "show", "-s", "--format=%h of %cs", ref)
-    return f"the version {described}" if described else f"version {ref}"

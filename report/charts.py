@@ -58,13 +58,17 @@ def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 
 def _rows(table: Table, columns: list[str]) -> pd.DataFrame:
     """The rows a chart draws, as published beside it: the columns it names first, then the others, and where each row comes from."""
-    if len(table.frame) > MAX_ROWS:
+    rows = table.total_rows or len(table.frame)
+    if rows > MAX_ROWS:
         raise ReportError.at(
             table.sources[0][0].file if table.sources else table.name,
-            f"table {table.name!r} has {len(table.frame):,} rows, more than a chart draws ({MAX_ROWS:,})",
+            f"table {table.name!r} has {rows:,} rows, more than a chart draws ({MAX_ROWS:,})",
             expected=f"at most {MAX_ROWS:,} rows",
-            found=f"{len(table.frame):,}",
-            fix="aggregate the data before charting it",
+            found=f"{rows:,}",
+            fix=(
+                "chart a SQL view that aggregates it, e.g. views: "
+                f"{{by_group: {{sql: 'SELECT <key>, avg(<value>) AS <value> FROM {table.name} GROUP BY <key>'}}}}"
+            ),
         )
     keep = list(dict.fromkeys(c for c in columns if c in table.frame.columns))
     keep += [c for c in table.frame.columns if c not in keep and not c.startswith("_")]

@@ -118,7 +118,13 @@ class Checks:
     def table(self, name: str) -> Table:
         if name not in self.report.tables:
             raise self.error(f"no table called {name!r}", expected=", ".join(self.report.tables), found=name, fix="use a name under data: or views:")
-        return self.report.tables[name]
+        table = self.report.tables[name]
+        if table.total_rows:
+            raise self.error(
+                f"view {name!r} has {table.total_rows:,} rows, too many to check claims over row by row",
+                fix="read a view that aggregates it (GROUP BY), or use check: aggregate on a smaller view",
+            )
+        return table
 
     def number(self, table: Table, position: int, column: str | None = None) -> Number:
         return table.number(position, column, self.file, self.line)

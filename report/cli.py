@@ -62,7 +62,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from report.changes import baseline_ref, claims_at, compare, describe_ref, load_json, to_markdown
+    from report.changes import claims_at, compare, load_json, to_markdown
+    from report.history import baseline_ref, describe_ref
 
     root = Path(args.root)
     if args.files:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from report import bigdata
+from report.bigdata import is_large
 from report.errors import Problem, ReportError
 from report.package_model import Display, Package
 from report.package_model import FieldSpec as DeclaredField
@@ -63,8 +65,17 @@ class Dataset:
     sources: tuple[dict[str, str], ...]
     fields: tuple[Field, ...]
     primary_key: tuple[str, ...]
-    frame: pd.DataFrame
+    frame: pd.DataFrame  # every row; for a large dataset, only its first rows (the rest stays in DuckDB)
     lines: tuple[int, ...]
+    rows: int = 0
+    store: Path | None = None  # a large dataset's DuckDB database (see report.bigdata)
+    summary: tuple[dict[str, Any], ...] = ()  # a large dataset's per-column summary
+    file: Path | None = None  # the data file, published as it is when the dataset is large
+
+    @property
+    def large(self) -> bool:
+        """Whether the dataset is read by DuckDB and kept out of memory: report specs read it through SQL views."""
+        return self.store is not None
 
     def field(self, name: str) -> Field:
         """The field called ``name``, or a located error naming the fields there are."""
@@ -138,6 +149,12 @@ def load_package(data_dir: Path, root: Path | None = None) -> dict[str, Dataset]
     datasets: dict[str, Dataset] = {}
     for declared_resource, resource in zip(declared.resources, package.resources, strict=True):
         path = data_dir / declared_resource.path
+        if is_large(path):
+            try:
+                datasets[declared_resource.name] = _large(declared_resource, path, _shown(path, root), root / ".cache")
+            except ReportError as error:
+                problems.extend(error.problems)
+            continue
         loaded = _load(declared_resource, resource, _read(path, _shown(path, root)), _shown(path, root), shown)
         if isinstance(loaded, Dataset):
             datasets[loaded.name] = loaded
@@ -146,6 +163,34 @@ def load_package(data_dir: Path, root: Path | None = None) -> dict[str, Dataset]
     if problems:
         raise ReportError(problems)
     return datasets
+
+
+def _large(spec: DeclaredResource, path: Path, shown: str, cache: Path) -> Dataset:
+    """A large data file, validated and kept by DuckDB; the dataset holds its first rows, its row count and a summary."""
+    stored = bigdata.load(spec, path, shown, cache)
+    head = stored.head
+    fields = tuple(
+        Field(f.name, f.type, f.title or f.name, f.description or "", f.unit, number_format(f) if f.type in ("integer", "number", "year") else None)
+        for f in spec.schema_.fields
+    )
+    key = spec.schema_.primaryKey
+    return Dataset(
+        name=spec.name,
+        path=shown,
+        title=spec.title or spec.name,
+        description=" ".join((spec.description or "").split()),
+        reading=spec.reading,
+        precision=spec.precision,
+        sources=tuple(source.model_dump(exclude_none=True) for source in spec.sources or ()),
+        fields=fields,
+        primary_key=tuple([key] if isinstance(key, str) else key or ()),
+        frame=head,
+        lines=tuple(range(2, 2 + len(head))),
+        rows=stored.rows,
+        store=stored.store,
+        summary=tuple(bigdata.summary_text(stored)),
+        file=path,
+    )
 
 
 def _read(path: Path, shown: str) -> bytes:
@@ -199,7 +244,7 @@ def _file_problems(declared: Package, descriptor: Mapping, data_dir: Path, shown
                     fix="copy the file into data/ instead of linking to it: the build publishes only what data/ holds",
                 )
             )
-    for csv_path in sorted(data_dir.glob("*.csv")):
+    for csv_path in sorted(p for pattern in ("*.csv", "*.tsv", "*.parquet") for p in data_dir.glob(pattern)):
         if csv_path.name not in described:
             problems.append(
                 Problem(
@@ -615,4 +660,6 @@ def _dataset(spec: DeclaredResource, resource: Resource, data: _Csv, csv_name: s
         primary_key=tuple(resource.schema.primary_key),
         frame=frame,
         lines=tuple(data.line(row.row_number) or row.row_number for row in rows),
+        rows=len(frame),
+        file=None,
     )

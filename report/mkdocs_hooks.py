@@ -63,4 +63,6 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         files.append(File.generated(config, path, content=text))
     for path, content in HOOKS.current.files.items():
         files.append(File.generated(config, path, content=content))
+    for path, source in HOOKS.current.copies.items():
+        files.append(File.generated(config, path, abs_src_path=str(source)))
     return files

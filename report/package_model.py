@@ -23,12 +23,12 @@ def _local_path(path: str) -> str:
     normal = posixpath.normpath(path.replace("\\", "/"))
     if path.startswith(("/", "\\")) or normal == ".." or normal.startswith("../"):
         raise ValueError("a data file is a path inside data/, relative to the descriptor")
-    if not normal.lower().endswith((".csv", ".tsv")):
-        raise ValueError("a data file is a .csv or .tsv file")
+    if not normal.lower().endswith((".csv", ".tsv", ".parquet")):
+        raise ValueError("a data file is a .csv, .tsv or .parquet file")
     return path
 
 
-DataPath = Annotated[str, AfterValidator(_local_path), Doc("a .csv or .tsv file in data/, e.g. results.csv")]
+DataPath = Annotated[str, AfterValidator(_local_path), Doc("a .csv, .tsv or .parquet file in data/, e.g. results.csv")]
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$"), Doc("lowercase letters, digits, '.', '-' and '_', e.g. team_results")]
 FieldType = Literal[
     "string", "number", "integer", "boolean", "date", "datetime", "time", "year", "yearmonth", "duration", "object", "array", "geopoint", "geojson", "any"
@@ -163,7 +163,7 @@ class Resource(Block):
     path: DataPath = Field(description="the CSV file, relative to data/")
     title: str | None = Field(default=None, description="the dataset's title on the data page")
     description: str | None = Field(default=None, description="what the table holds and how it was made")
-    format: Literal["csv", "tsv"] | None = Field(default=None, description="csv or tsv (default: from the file name)")
+    format: Literal["csv", "tsv", "parquet"] | None = Field(default=None, description="csv, tsv or parquet (default: from the file name)")
     mediatype: Literal["text/csv", "text/tab-separated-values"] | None = Field(default=None, description="the file's media type")
     encoding: str | None = Field(default=None, description="the file's text encoding (default utf-8)")
     sources: list[Source] | None = Field(default=None, description="where the values come from")

@@ -34,6 +34,7 @@ DOCUMENTED_BLOCKS: dict[str, type[Block]] = {
     "report": spec_model.ReportSpec,
     "match": spec_model.Match,
     "difference": spec_model.Difference,
+    "sql": spec_model.Sql,
     **{spec_model.tag(kind, "kind"): kind for kind in spec_model.CHART_KINDS},
     **{spec_model.tag(check, "check"): check for check in spec_model.CHECKS},
     "resource": package_model.Resource,
@@ -216,7 +217,12 @@ class Helpers:
         return Markup(markdown_table(table.frame, table.titles, table.formats))
 
     def source(self, kind: str, item_id: str) -> Markup:
-        """The YAML of a claim, chart or error example of the spec as written, as a code block (for guides)."""
+        """The YAML of a claim, chart, view or error example of the spec as written, as a code block (for guides)."""
+        if kind == "view":
+            views = self.report.raw.get("views") or {}
+            entry = self._lookup("view", dict(views), item_id)
+            text = yaml.safe_dump({"views": {item_id: json.loads(json.dumps(entry))}}, sort_keys=False, allow_unicode=True, width=100)
+            return Markup("```yaml\n" + text.replace("```", "` ` `") + "```")
         kinds = {"claim": "claims", "chart": "charts", "error_example": "error_examples"}
         written = self.report.raw.get(kinds.get(kind, ""), ())
         entry = self._lookup(kind.replace("_", " "), {str(i.get("id")): i for i in written if isinstance(i, dict)}, item_id)
@@ -311,4 +317,14 @@ def render_data_page(env: jinja2.Environment, datasets: dict[str, Dataset], desc
     def values_table(dataset: Dataset) -> Markup:
         return Markup(markdown_table(dataset.frame, {f.name: f.title for f in dataset.fields}, {f.name: f.fmt for f in dataset.fields if f.fmt}))
 
-    return render_template(env, "data.md.j2", {"datasets": datasets, "package": descriptor, "fields_table": fields_table, "values_table": values_table})
+    def summary_table(dataset: Dataset) -> Markup:
+        lines = ["| Column | Type | Smallest | Largest | Distinct values (about) | Missing |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+        for row in dataset.summary:
+            cells = [code(row.get("column_name", "")), inert(str(row.get("column_type", "")).lower())]
+            cells += [inert(str(row.get(key, "") if row.get(key) is not None else "")) for key in ("min", "max")]
+            cells += [f"{int(row.get('approx_unique') or 0):,}", f"{float(row.get('null_percentage') or 0):g}%"]
+            lines.append("| " + " | ".join(cells) + " |")
+        return Markup("\n".join(lines))
+
+    context = {"datasets": datasets, "package": descriptor, "fields_table": fields_table, "values_table": values_table, "summary_table": summary_table}
+    return render_template(env, "data.md.j2", context)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from report import spec_model
-from report.data import Dataset
+from report import package_model, spec_model
+from report.data import Dataset, number_format
 from report.errors import ReportError
 from report.schema import validate
 from report.strict import Mapping, load_yaml
 from report.text import PLAIN, Cell, DateFormat, Number, NumberFormat, Source, difference, symbol_unit
 from report.uncertainty import WILSON, Z, wilson
+from report.warehouse import Session, session
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Table:
     keys: tuple[str, ...] = ()
     spreads: dict[str, Spread] = field(default_factory=dict)
     changes: frozenset[str] = frozenset()  # columns of differences (gap, gain): printed signed in intervals
+    total_rows: int = 0  # a view too large to hold: its number of rows (charts and claims read views that aggregate)
 
     @property
     def unit(self) -> str:
@@ -171,6 +174,14 @@ class Report:
 
 def dataset_table(name: str, dataset: Dataset, value: str | None, label: str | None, spread: Spread | None = None) -> Table:
     """A dataset as a table, each row carrying its CSV line and its key (the primary key's values)."""
+    if dataset.large:
+        raise ReportError.at(
+            dataset.path,
+            f"dataset {dataset.name!r} has {dataset.rows:,} rows: a report reads a dataset this large through a SQL view",
+            expected="a view under views: that aggregates it, read by charts and claims",
+            found=f"data: {{…, dataset: {dataset.name}}}",
+            fix=f"declare e.g. views: {{summary: {{sql: 'SELECT <key>, avg(<value>) AS <value>, count(*) AS n FROM {dataset.name} GROUP BY <key>'}}}}",
+        )
     for column in (value, label):
         if column:
             dataset.field(column)
@@ -188,72 +199,90 @@ def dataset_table(name: str, dataset: Dataset, value: str | None, label: str | N
     return Table(name, dataset.title, dataset.frame, value, label, sources, formats, titles, tuple(key_columns), spreads)
 
 
-def _spread(entry: spec_model.DataTable, dataset: Dataset, datasets: dict[str, Dataset], spec_file: str) -> Spread | None:
+def _spread(
+    uncertain: spec_model.Uncertainty | None,
+    value: str | None,
+    frame: pd.DataFrame,
+    formats: dict[str, NumberFormat | DateFormat],
+    units: dict[str, str],
+    widen: float,
+    datasets: dict[str, Dataset],
+    fail: Any,
+) -> Spread | None:
     """The 95% interval of each value of a table's value column: from its sample size, standard error or interval columns,
     widened by the reading precision of values read off a figure; None when nothing is known of it."""
-    uncertain, value = entry.uncertainty, entry.value
-    if value is None or (uncertain is None and not dataset.approximate):
+    if value is None or (uncertain is None and not widen):
         return None
-    values = [None if pd.isna(v) else float(v) for v in dataset.frame[value]]
-    widen = dataset.precision if dataset.approximate else 0.0
+    values = [None if pd.isna(v) else float(v) for v in frame[value]]
     reading = f", widened by the ±{widen:g} reading precision" if widen else ""
 
-    def fail(message: str, **detail: Any) -> ReportError:
-        return ReportError.at(spec_file, f"data {entry.dataset!r}: {message}", line=uncertain.spec_line if uncertain else entry.spec_line, **detail)
+    def column(name: str) -> pd.Series:
+        if name not in frame.columns:
+            raise fail(f"no column {name!r} for the uncertainty", expected=", ".join(map(str, frame.columns)), found=name)
+        return frame[name]
 
     if uncertain is None:
         intervals = [None if v is None else (v - widen, v + widen) for v in values]
         return Spread(tuple(intervals), (None,) * len(values), "", f"the reading precision, ±{widen:g}")
     if uncertain.n is not None:
-        fmt = dataset.field(value).fmt
-        scale = (
-            100.0
-            if isinstance(fmt, NumberFormat) and fmt.unit == "%" and fmt.scale == 1
-            else 1.0
-            if isinstance(fmt, NumberFormat) and fmt.scale == 100
-            else None
-        )
-        if scale is None:
+        fmt = formats.get(value)
+        percent = isinstance(fmt, NumberFormat) and (fmt.scale == 100 or fmt.unit == "%")
+        if not isinstance(fmt, NumberFormat) or not percent:
             raise fail(
                 "a sample size gives an interval only for percentages",
                 expected=f'{value} with unit: "%" or display: {{percent: true}}',
                 fix="give se: or lower: and upper: columns",
             )
-        ns, n_unit = _sample_sizes(uncertain.n, dataset, datasets, fail)
+        scale = 1.0 if fmt.scale == 100 else 100.0
+        ns, n_unit = _sample_sizes(uncertain.n, frame, units, datasets, fail, column)
         intervals = []
         for v, n in zip(values, ns, strict=True):
-            if v is None or n is None:
+            if v is None or n is None or n <= 0:
                 intervals.append(None)
                 continue
-            low, high = wilson(round(v / scale * n), n)
+            low, high = wilson(min(max(round(v / scale * n), 0), n), n)
             intervals.append((low * scale - widen, high * scale + widen))
         return Spread(tuple(intervals), tuple(ns), n_unit, WILSON + reading)
     if uncertain.se is not None:
-        errors = [None if pd.isna(e) else float(e) for e in dataset.frame[dataset.field(uncertain.se).name]]
+        errors = [None if pd.isna(e) else float(e) for e in column(uncertain.se)]
         intervals = [None if v is None or e is None else (v - Z * e - widen, v + Z * e + widen) for v, e in zip(values, errors, strict=True)]
         return Spread(tuple(intervals), (None,) * len(values), "", "±1.96 standard errors" + reading)
-    lows, highs = (dataset.frame[dataset.field(str(c)).name] for c in (uncertain.lower, uncertain.upper))
+    lows, highs = column(str(uncertain.lower)), column(str(uncertain.upper))
     intervals = [None if pd.isna(lo) or pd.isna(hi) else (float(lo), float(hi)) for lo, hi in zip(lows, highs, strict=True)]
     return Spread(tuple(intervals), (None,) * len(values), "", f"the columns {uncertain.lower} and {uncertain.upper}")
 
 
-def _sample_sizes(n: int | str | spec_model.SampleSize, dataset: Dataset, datasets: dict[str, Dataset], fail: Any) -> tuple[list[int | None], str]:
-    """The sample size behind each row: one number, a column of the dataset, or a lookup in another dataset."""
-    rows = len(dataset.frame)
+def _sample_sizes(
+    n: int | str | spec_model.SampleSize, frame: pd.DataFrame, units: dict[str, str], datasets: dict[str, Dataset], fail: Any, column: Any
+) -> tuple[list[int | None], str]:
+    """The sample size behind each row: one number, a column of the table, or a lookup in another dataset."""
     if isinstance(n, int):
-        return [n] * rows, ""
+        return [n] * len(frame), ""
     if isinstance(n, str):
-        field = dataset.field(n)
-        return [None if pd.isna(v) else int(v) for v in dataset.frame[n]], field.unit or ""
+        return [None if pd.isna(v) else int(v) for v in column(n)], units.get(n, "")
     if n.dataset not in datasets:
         raise fail(f"no dataset called {n.dataset!r} for the sample sizes", expected=", ".join(datasets), found=n.dataset)
     lookup = datasets[n.dataset]
-    lookup.field(n.key), lookup.field(n.column), dataset.field(n.key)
+    lookup.field(n.key), lookup.field(n.column)
     sizes = {str(k): int(v) for k, v in zip(lookup.frame[n.key], lookup.frame[n.column], strict=True) if not pd.isna(v)}
-    missing = sorted({str(k) for k in dataset.frame[n.key]} - set(sizes))
+    keys = column(n.key)
+    missing = sorted({str(k) for k in keys} - set(sizes))
     if missing:
         raise fail(f"{n.dataset!r} has no sample size for {', '.join(missing)}", expected=f"a row of {lookup.path} for each {n.key}", found="none")
-    return [sizes[str(k)] for k in dataset.frame[n.key]], lookup.field(n.column).unit or ""
+    return [sizes[str(k)] for k in keys], lookup.field(n.column).unit or ""
+
+
+def _dataset_spread(entry: spec_model.DataTable, dataset: Dataset, datasets: dict[str, Dataset], spec_file: str) -> Spread | None:
+    """The spread of a dataset's value column, as its entry under data: declares it (and its reading precision)."""
+
+    def fail(message: str, **detail: Any) -> ReportError:
+        line = entry.uncertainty.spec_line if entry.uncertainty else entry.spec_line
+        return ReportError.at(spec_file, f"data {entry.dataset!r}: {message}", line=line, **detail)
+
+    formats = {f.name: f.fmt for f in dataset.fields if f.fmt is not None}
+    units = {f.name: f.unit or "" for f in dataset.fields}
+    widen = dataset.precision if dataset.approximate else 0.0
+    return _spread(entry.uncertainty, entry.value, dataset.frame, formats, units, widen, datasets, fail)
 
 
 def match_view(name: str, spec: spec_model.Match, tables: dict[str, Table], spec_file: str) -> Table:
@@ -390,7 +419,7 @@ def _data_tables(spec: spec_model.ReportSpec, datasets: dict[str, Dataset], spec
             )
         try:
             dataset = datasets[entry.dataset]
-            tables[name] = dataset_table(name, dataset, entry.value, entry.label, _spread(entry, dataset, datasets, spec_file))
+            tables[name] = dataset_table(name, dataset, entry.value, entry.label, _dataset_spread(entry, dataset, datasets, spec_file))
         except ReportError as error:
             problem = error.problems[0]
             if problem.file == spec_file:
@@ -399,15 +428,79 @@ def _data_tables(spec: spec_model.ReportSpec, datasets: dict[str, Dataset], spec
     return tables
 
 
-def _views(spec: spec_model.ReportSpec, tables: dict[str, Table], spec_file: str) -> dict[str, Table]:
-    for name, view in spec.views.items():
-        if name in tables:
-            raise ReportError.at(spec_file, f"the view {name!r} has the name of a table under data:", line=view.spec_line, fix="give the view another name")
-        if isinstance(view, spec_model.Match):
-            tables[name] = match_view(name, view, tables, spec_file)
-        else:
-            tables[name] = difference_view(name, view, tables, spec_file)
+def _views(spec: spec_model.ReportSpec, tables: dict[str, Table], datasets: dict[str, Dataset], spec_file: str, spill: Path) -> dict[str, Table]:
+    """The report's views, in the order declared: SQL views run in DuckDB, and can read the datasets and every view above them."""
+    uses_sql = any(isinstance(view, spec_model.Sql) for view in spec.views.values())
+    with session(spec_file, datasets, spill) if uses_sql else contextlib.nullcontext() as sql:
+        for name, view in spec.views.items():
+            if name in tables:
+                raise ReportError.at(spec_file, f"the view {name!r} has the name of a table under data:", line=view.spec_line, fix="give the view another name")
+            if isinstance(view, spec_model.Sql):
+                tables[name] = sql_view(name, view, sql, datasets, spec_file)
+                continue
+            tables[name] = match_view(name, view, tables, spec_file) if isinstance(view, spec_model.Match) else difference_view(name, view, tables, spec_file)
+            if sql is not None:
+                sql.add(name, tables[name].frame, tuple(dict.fromkeys(s.file for sources in tables[name].sources for s in sources)))
     return tables
+
+
+def sql_view(name: str, view: spec_model.Sql, sql: Session, datasets: dict[str, Dataset], spec_file: str) -> Table:
+    """A SQL view as a table: its rows, each with where it came from, and its columns titled and printed as their sources', or as declared."""
+    result = sql.view(name, view.sql, view.spec_line, view.value)
+    if result.frame is None:
+        return Table(name, view.title or name, pd.DataFrame(), view.value, view.label, (), total_rows=result.rows)
+    frame = result.frame
+    sources = {f.name: f for dataset in datasets.values() if dataset.path in result.files for f in dataset.fields}
+    formats: dict[str, NumberFormat | DateFormat] = {}
+    titles: dict[str, str] = {}
+    units: dict[str, str] = {}
+    for column in map(str, frame.columns):
+        declared, source = view.columns.get(column), sources.get(column)
+        numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])
+        if declared is not None:
+            kind = "integer" if pd.api.types.is_integer_dtype(frame[column]) else "number"
+            formats[column] = number_format(package_model.FieldSpec(name=column, type=kind, unit=declared.unit, display=declared.display)) if numeric else PLAIN
+            units[column] = declared.unit or ""
+            titles[column] = declared.title or (source.title if source else column)
+        elif source is not None:
+            if source.fmt is not None:
+                formats[column] = source.fmt
+            units[column], titles[column] = source.unit or "", source.title
+        elif pd.api.types.is_datetime64_any_dtype(frame[column]):
+            formats[column] = DateFormat.for_values(frame[column])
+        elif numeric:
+            formats[column] = NumberFormat(decimals=0 if pd.api.types.is_integer_dtype(frame[column]) else 1)
+        unit = units.get(column, "")
+        if unit and symbol_unit(unit) and unit not in titles.get(column, column):
+            titles[column] = f"{titles.get(column, column)} ({unit})"
+    for column in (view.value, view.label):
+        if column and column not in frame.columns:
+            raise ReportError.at(
+                spec_file, f"view {name!r} has no column {column!r}", line=view.spec_line, expected=", ".join(map(str, frame.columns)), found=column
+            )
+
+    def fail(message: str, **detail: Any) -> ReportError:
+        return ReportError.at(spec_file, f"view {name!r}: {message}", line=view.uncertainty.spec_line if view.uncertainty else view.spec_line, **detail)
+
+    spread = _spread(view.uncertainty, view.value, frame, formats, units, 0.0, datasets, fail)
+    keys = tuple(c for c in map(str, frame.columns) if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_datetime64_any_dtype(frame[c]))
+    spreads = {view.value: spread} if view.value and spread else {}
+    return Table(
+        name, view.title or name, frame, view.value, view.label, result.sources, formats, titles, keys or ((view.label,) if view.label else ()), spreads
+    )
+
+
+def _datasets_read(spec: spec_model.ReportSpec, tables: dict[str, Table], datasets: dict[str, Dataset]) -> tuple[str, ...]:
+    """The datasets a report reads: under data:, through its views (SQL included), and for sample sizes."""
+    by_path = {dataset.path: name for name, dataset in datasets.items()}
+    read = [entry.dataset for entry in spec.data.values()]
+    for table in tables.values():
+        for sources in table.sources:
+            for source in sources:
+                read += [by_path[f] for f in (*getattr(source, "files", ()), source.file) if f in by_path]
+    uncertain = [entry.uncertainty for entry in spec.data.values()] + [getattr(view, "uncertainty", None) for view in spec.views.values()]
+    read += [u.n.dataset for u in uncertain if u is not None and isinstance(u.n, spec_model.SampleSize)]
+    return tuple(dict.fromkeys(read))
 
 
 def read_spec(path: Path, spec_file: str) -> tuple[spec_model.ReportSpec, Mapping]:
@@ -431,7 +524,7 @@ def load_report(path: Path, datasets: dict[str, Dataset], root: Path) -> Report:
             found=spec.slug,
             fix="choose another slug",
         )
-    tables = _views(spec, _data_tables(spec, datasets, spec_file), spec_file)
+    tables = _views(spec, _data_tables(spec, datasets, spec_file), datasets, spec_file, root / ".cache" / "duckdb-spill")
     template = path.with_suffix(".md.j2")
     if not template.is_file():
         raise ReportError.at(spec_file, "the report has no page template", expected=str(template.relative_to(root)), found="no such file")
@@ -450,6 +543,6 @@ def load_report(path: Path, datasets: dict[str, Dataset], root: Path) -> Report:
         listed=spec.listed,
         social_chart=spec.social_chart,
         error_examples=tuple(spec.error_examples),
-        datasets=tuple(dict.fromkeys(entry.dataset for entry in spec.data.values())),
+        datasets=_datasets_read(spec, tables, datasets),
         raw=raw,
     )

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, Discriminator, Field, Tag, model_validator
 
+from report.package_model import Display
 from report.schema import Block, Color, Doc, Scalar, Slug, Url, Where
 
 D3Format = Annotated[str, Field(pattern=r"^[-+ ,.#0-9a-z%$]{1,12}$"), Doc('a d3 number format, e.g. ",d" or ".1f"')]
@@ -441,20 +442,39 @@ class Difference(Block):
     title: str | None = Field(default=None, description="the view's title")
 
 
+class ViewColumn(Block):
+    """How a column a SQL view computes is titled and printed."""
+
+    title: str | None = Field(default=None, description="its title in tables, tooltips and charts")
+    unit: str | None = Field(default=None, description='the unit of its numbers, e.g. "%", mm; differences of "%" are in points')
+    display: Display | None = Field(default=None, description="how its values print: decimals, percent (for fractions of one), currency …")
+
+
+class Sql(Block):
+    """A table computed in SQL (DuckDB's dialect) from the data package's datasets and the views above it, by their names."""
+
+    sql: str = Field(min_length=1, description="one SELECT statement; it reads datasets and earlier views by name")
+    title: str | None = Field(default=None, description="the view's title")
+    value: str | None = Field(default=None, description="the column holding each row's value")
+    label: str | None = Field(default=None, description="the column that names each row")
+    columns: dict[str, ViewColumn] = Field(default_factory=dict, description="titles, units and formats of the columns it computes")
+    uncertainty: Uncertainty | None = Field(default=None, description="how sure each value is, e.g. {n: <a column counting the rows>}")
+
+
 def _view_kind(value: Any) -> str | None:
     if not isinstance(value, dict):
         return None
-    kinds = [kind for kind in ("match", "difference") if kind in value]
+    kinds = [kind for kind in ("match", "difference", "sql") if kind in value]
     return kinds[0] if len(kinds) == 1 else None
 
 
 View = Annotated[
-    Annotated[Match, Tag("match")] | Annotated[Difference, Tag("difference")],
+    Annotated[Match, Tag("match")] | Annotated[Difference, Tag("difference")] | Annotated[Sql, Tag("sql")],
     Discriminator(
         _view_kind,
         custom_error_type="kind_of_block",
-        custom_error_message="a view is made by one of match: or difference:",
-        custom_error_context={"expected": "match: [...] with against: {...}, or difference: {...}"},
+        custom_error_message="a view is made by one of sql:, match: or difference:",
+        custom_error_context={"expected": "sql: SELECT …, match: [...] with against: {...}, or difference: {...}"},
     ),
 ]
 
@@ -484,7 +504,7 @@ class ReportSpec(Block):
     social_chart: str | None = Field(default=None, description="the chart on the link-preview card (default: the first)")
     listed: bool = Field(default=True, description="list the report in the navigation and on the home page")
     cite: Cite | None = Field(default=None, description="the work the report reproduces, for the page's Sources")
-    data: dict[str, DataTable] = Field(min_length=1, description="short names for the datasets the report reads")
+    data: dict[str, DataTable] = Field(default_factory=dict, description="short names for the datasets the report reads (a report may read only views)")
     views: dict[str, View] = Field(default_factory=dict, description="tables derived from the data: match or difference")
     charts: list[Chart] = Field(default_factory=list, description="the charts, each placed with figure('<id>')")
     claims: list[Claim] = Field(default_factory=list, description="the checked sentences, each placed with claim('<id>')")

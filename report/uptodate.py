@@ -47,7 +47,7 @@ def _inputs(root: Path) -> list[Path]:
 
 def build_key(root: Path, site_url: str | None) -> str:
     """A hash of everything a build reads: inputs, code, library versions, URL, timestamp and compared version."""
-    from report.changes import baseline_ref
+    from report.history import baseline_ref
 
     digest = hashlib.sha256()
     for path in _inputs(root):

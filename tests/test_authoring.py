@@ -79,8 +79,8 @@ def test_the_guide_shows_every_check_and_chart_kind_with_a_built_example(guide: 
         assert f"check: {check}" in guide, f"no example of the {check} check"
     for kind in (tag(block, "kind") for block in CHART_KINDS):
         assert f"kind: {kind}" in guide, f"no example of the {kind} chart"
-    assert guide.count('<figure class="report-figure"') == len(CHART_KINDS) + 1  # points twice: with and without labels
-    assert len(re.findall(r'<span class="claim claim--(?:observation|assertion)" id="claim-example-', guide)) == 14
+    assert guide.count('<figure class="report-figure"') == len(CHART_KINDS) + 2  # points twice, and a bar chart of a SQL view
+    assert len(re.findall(r'<span class="claim claim--(?:observation|assertion)" id="claim-example-', guide)) == 16
     assert "not supported by the data" in guide  # the error example, produced by the build
 
 

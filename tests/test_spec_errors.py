@@ -44,7 +44,7 @@ CASES = {
         SPEC,
         "  figure_vs_table:\n    match:",
         "  broken: 3\n  figure_vs_table:\n    match:",
-        "a view is made by one of match: or difference:",
+        "a view is made by one of sql:, match: or difference:",
     ),
     "a chart field that does not exist": (SPEC, "labels: prm\n", "labels: prm_name\n", "no column 'prm_name'"),
     "a chart without its series": (SPEC, "    series:\n      field: prm_family\n", "    colours:\n      field: prm_family\n", "missing key 'series'"),
