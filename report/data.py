@@ -168,29 +168,8 @@ def load_package(data_dir: Path, root: Path | None = None) -> dict[str, Dataset]
 def _large(spec: DeclaredResource, path: Path, shown: str, cache: Path) -> Dataset:
     """A large data file, validated and kept by DuckDB; the dataset holds its first rows, its row count and a summary."""
     stored = bigdata.load(spec, path, shown, cache)
-    head = stored.head
-    fields = tuple(
-        Field(f.name, f.type, f.title or f.name, f.description or "", f.unit, number_format(f) if f.type in ("integer", "number", "year") else None)
-        for f in spec.schema_.fields
-    )
-    key = spec.schema_.primaryKey
-    return Dataset(
-        name=spec.name,
-        path=shown,
-        title=spec.title or spec.name,
-        description=" ".join((spec.description or "").split()),
-        reading=spec.reading,
-        precision=spec.precision,
-        sources=tuple(source.model_dump(exclude_none=True) for source in spec.sources or ()),
-        fields=fields,
-        primary_key=tuple([key] if isinstance(key, str) else key or ()),
-        frame=head,
-        lines=tuple(range(2, 2 + len(head))),
-        rows=stored.rows,
-        store=stored.store,
-        summary=tuple(bigdata.summary_text(stored)),
-        file=path,
-    )
+    extra = {"rows": stored.rows, "store": stored.store, "summary": tuple(bigdata.summary_text(stored)), "file": path}
+    return described(spec, shown, stored.head, tuple(range(2, 2 + len(stored.head))), **extra)
 
 
 def _read(path: Path, shown: str) -> bytes:
@@ -633,6 +612,12 @@ def _dataset(spec: DeclaredResource, resource: Resource, data: _Csv, csv_name: s
     declared = spec.schema_.fields
     records = [row.to_list() for row in rows]
     frame = pd.DataFrame({f.name: _column(f, [record[i] for record in records]) for i, f in enumerate(declared)})
+    lines = tuple(data.line(row.row_number) or row.row_number for row in rows)
+    return described(spec, csv_name, frame, lines, rows=len(frame))
+
+
+def described(spec: DeclaredResource, shown: str, frame: pd.DataFrame, lines: tuple[int, ...], **extra: Any) -> Dataset:
+    """A dataset from its declaration and its rows (for a large one, its first rows and what DuckDB keeps)."""
     fields = tuple(
         Field(
             name=f.name,
@@ -646,20 +631,20 @@ def _dataset(spec: DeclaredResource, resource: Resource, data: _Csv, csv_name: s
             if f.type in ("integer", "number", "year")
             else None,
         )
-        for f in declared
+        for f in spec.schema_.fields
     )
+    key = spec.schema_.primaryKey
     return Dataset(
-        name=resource.name,
-        path=csv_name,
-        title=spec.title or resource.name,
+        name=spec.name,
+        path=shown,
+        title=spec.title or spec.name,
         description=" ".join((spec.description or "").split()),
         reading=spec.reading,
         precision=spec.precision,
         sources=tuple(source.model_dump(exclude_none=True) for source in spec.sources or ()),
         fields=fields,
-        primary_key=tuple(resource.schema.primary_key),
+        primary_key=tuple([key] if isinstance(key, str) else key or ()),
         frame=frame,
-        lines=tuple(data.line(row.row_number) or row.row_number for row in rows),
-        rows=len(frame),
-        file=None,
+        lines=lines,
+        **extra,
     )

@@ -23,7 +23,14 @@ def errors_for(project: Path) -> ReportError:
 
 def test_shipped_data_loads_with_types_and_lines() -> None:
     datasets = load_package(ROOT / "data", ROOT)
-    assert set(datasets) == {"figure6_training_samples", "figure6_prm_size", "table2_offline_selection", "benchmark_sizes", "example_city_weather", "example_eval_log"}
+    assert set(datasets) == {
+        "figure6_training_samples",
+        "figure6_prm_size",
+        "table2_offline_selection",
+        "benchmark_sizes",
+        "example_city_weather",
+        "example_eval_log",
+    }
     samples = datasets["figure6_training_samples"]
     assert samples.frame["training_samples"].tolist() == [1000, 5000, 10000, 1000, 59000]
     assert samples.lines == (2, 3, 4, 5, 6)
