@@ -43,14 +43,22 @@ def field_ref(name: str) -> str:
     return "".join("\\" + char if char in "\\.[]\"'" else char for char in name)
 
 
-def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    return (
-        chart.configure(font=FONT, background="white")
-        .configure_view(stroke=None)
-        .configure_axis(labelFontSize=12, titleFontSize=13, gridColor="#e4e4e4", labelColor="#222", titleColor="#222")
-        .configure_legend(labelFontSize=12, titleFontSize=12, orient="bottom", columns=2, labelLimit=260, labelColor="#222", titleColor="#222")
-        .configure_title(fontSize=14, fontStyle="italic", fontWeight="normal", anchor="start", color="#222")
-    )
+CONFIG = {
+    "font": FONT,
+    "background": "white",
+    "view": {"stroke": None},
+    "axis": {"labelFontSize": 12, "titleFontSize": 13, "gridColor": "#e4e4e4", "labelColor": "#222", "titleColor": "#222"},
+    "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "columns": 2, "labelLimit": 260, "labelColor": "#222", "titleColor": "#222"},
+    "title": {"fontSize": 14, "fontStyle": "italic", "fontWeight": "normal", "anchor": "start", "color": "#222"},
+}
+
+
+def _config(chart: alt.TopLevelMixin, description: str) -> dict[str, Any]:
+    """The chart's Vega-Lite spec with the site's look and its description, set in one step (each Altair call copies the chart)."""
+    spec: dict[str, Any] = chart.to_dict()
+    spec["config"] = {**CONFIG, **spec.get("config", {})}
+    spec["description"] = description
+    return spec
 
 
 # -- data and encodings shared by every kind -------------------------------------------------
@@ -667,7 +675,7 @@ def _build_charts(report: Report) -> dict[str, Chart]:
         chart = KINDS[spec.kind](report, spec, table)
         description = describe(spec, table)
         try:
-            vl = _config(chart.properties(description=description)).to_dict()
+            vl = _config(chart, description)
         except alt.utils.schemapi.SchemaValidationError as error:
             raise ReportError.at(
                 report.spec_file, f"chart {spec.id!r} is not a valid Vega-Lite chart: {error.message}", line=spec.spec_line, fix="check the chart's options"

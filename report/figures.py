@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,7 @@ class RenderCache:
         if self.folder is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        temporary = self.folder / f".{key}{suffix}.tmp"
+        temporary = self.folder / f".{key}{suffix}.{os.getpid()}.tmp"  # builds running at once each write their own
         temporary.write_bytes(content)
         temporary.replace(self.folder / f"{key}{suffix}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,11 @@ class Table:
         """The unit of the table's value column."""
         return self.number_format(self.value).unit
 
+    @functools.cached_property
+    def records(self) -> list[dict[str, Any]]:
+        """The rows as mappings of column to value, read once (a cell read through pandas indexing costs a row each time)."""
+        return self.frame.to_dict("records")
+
     def number_format(self, column: str | None) -> NumberFormat:
         """How the numbers of a column print (plain numbers when the descriptor says nothing)."""
         fmt = self.formats.get(column or "")
@@ -97,7 +103,7 @@ class Table:
 
     def text(self, position: int, column: str) -> str:
         """One cell as a sentence shows it: a date readably, a number in its format (without its unit), text as it is."""
-        value = self.frame.iloc[position][column]
+        value = self.records[position][column]
         if value is None or value is pd.NA or (not isinstance(value, str) and pd.isna(value)):
             return ""
         fmt = self.formats.get(column)
@@ -109,7 +115,7 @@ class Table:
 
     def cell(self, position: int, column: str) -> Cell:
         """One cell as a value a sentence can print (readably) and compare or count (as its value)."""
-        value = self.frame.iloc[position][column]
+        value = self.records[position][column]
         return Cell(value.item() if hasattr(value, "item") else value, self.text(position, column))
 
     def row_name(self, position: int) -> str:
@@ -119,7 +125,7 @@ class Table:
     def number(self, position: int, column: str | None, spec_file: str, line: int | None) -> Number:
         """The value of one cell, with its unit and sources; an empty or non-numeric cell is a located error."""
         name = self.column(column or self.value, spec_file, line)
-        cell = self.frame.iloc[position][name]
+        cell = self.records[position][name]
         source = self.sources[position][0] if self.sources[position] else None
         where = {"line": source.line, "column": name} if source else {"line": line}
         if pd.isna(cell) or isinstance(cell, str | bool) or isinstance(self.formats.get(name), DateFormat):

@@ -14,7 +14,11 @@ PROJECT_PARTS = ("data", "templates", "docs", "report", "mkdocs.yml")
 
 
 def copy_project(destination: Path) -> Path:
-    """A copy of the project's inputs (data, templates, docs, package, mkdocs.yml) to change freely."""
+    """A copy of the project's inputs (data, templates, docs, package, mkdocs.yml) to change freely.
+
+    The chart renders the project has cached come along: they are keyed by each chart's spec, so a copy
+    renders only the charts its changes touch, as a real rebuild would.
+    """
     destination.mkdir(parents=True, exist_ok=True)
     for part in PROJECT_PARTS:
         source = ROOT / part
@@ -22,7 +26,18 @@ def copy_project(destination: Path) -> Path:
             shutil.copytree(source, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, destination / part)
+    renders = ROOT / ".cache" / "charts"
+    if renders.is_dir():
+        shutil.copytree(renders, destination / ".cache" / "charts", ignore=shutil.ignore_patterns("*.tmp"))
     return destination
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rendered_once() -> None:
+    """Render the shipped charts into the project's cache once per test session, for the copies to share."""
+    from report.build import Project, generate
+
+    generate(Project(ROOT), baseline=None)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ def _row(table: str, start: str) -> str:
     return rows[0]
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_smoke_run_reports_cold_build_rebuild_and_synthetic_reports(tmp_path: Path) -> None:
     out = tmp_path / "smoke.md"
     done = subprocess.run(
