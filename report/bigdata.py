@@ -86,9 +86,8 @@ def _fingerprint(path: Path, resource: DeclaredResource) -> str:
     return digest.hexdigest()[:24]
 
 
-def load(resource: DeclaredResource, path: Path, shown: str, cache: Path) -> Stored:
-    """The data file loaded and validated by DuckDB (or its store from an earlier build); one error with every problem otherwise."""
-    folder = cache / "data"
+def load(resource: DeclaredResource, path: Path, shown: str, folder: Path, spill: Path) -> Stored:
+    """The data file loaded and validated by DuckDB (or its store in ``folder`` from an earlier build); one error with every problem otherwise."""
     store = folder / f"{resource.name}-{_fingerprint(path, resource)}.duckdb"
     if not store.is_file():
         folder.mkdir(parents=True, exist_ok=True)
@@ -97,7 +96,7 @@ def load(resource: DeclaredResource, path: Path, shown: str, cache: Path) -> Sto
         partial = store.with_name(store.name + f".{os.getpid()}.tmp")
         partial.unlink(missing_ok=True)
         try:
-            _build(resource, path, shown, partial, cache / "duckdb-spill")
+            _build(resource, path, shown, partial, spill)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
@@ -299,4 +298,5 @@ def summary_text(stored: Stored) -> list[dict[str, Any]]:
     """Each column's summary (type, minimum, maximum, distinct values, missing share), for the data page."""
     shown = ["column_name", "column_type", "min", "max", "approx_unique", "null_percentage"]
     frame = stored.summary[[c for c in shown if c in stored.summary.columns]]
-    return json.loads(frame.to_json(orient="records", default_handler=str))
+    records: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", default_handler=str))
+    return records

@@ -7,20 +7,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from report.changes import claims_at, compare, to_markdown
 from report.charts import build_charts
-from report.claims import Claim, evaluate_all
+from report.claims import evaluate_all
 from report.data import Dataset, find_descriptor, load_package, read_descriptor
 from report.errors import ReportError
 from report.figures import RenderCache, dumps, render, social_card
+from report.history import baseline_ref, describe_ref
 from report.package_model import Package
 from report.pages import FIGURES, RenderedReport, environment, front_matter_value, render_data_page, render_report_page, render_template, restate_span
+from report.project import GENERATED_BY, Project, claims_document
 from report.schema import json_schema
 from report.spec import Report, load_report
 from report.spec_model import ReportSpec
 from report.tables import to_csv
 from report.text import inert
-
-GENERATED_BY = "build_report.py"
 
 
 @dataclass
@@ -33,41 +34,6 @@ class Generated:
     nav: list[dict[str, str]] = field(default_factory=list)
     reports: list[RenderedReport] = field(default_factory=list)
     renders: int = 0
-
-
-@dataclass(frozen=True)
-class Project:
-    """Where a project keeps its parts, relative to its root folder."""
-
-    root: Path
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def templates(self) -> Path:
-        return self.root / "templates"
-
-    @property
-    def cache(self) -> Path:
-        return self.root / ".cache" / "charts"
-
-    def report_specs(self) -> list[Path]:
-        """Every report spec, in a stable order; a spec saved as .yml would be silently skipped, so it is an error."""
-        misnamed = sorted((self.templates / "reports").glob("*.yml"))
-        if misnamed:
-            shown = f"templates/reports/{misnamed[0].name}"
-            raise ReportError.at(shown, "a report spec must end in .yaml", expected=shown.removesuffix(".yml") + ".yaml", found=shown, fix="rename the file")
-        return sorted((self.templates / "reports").glob("*.yaml"))
-
-
-def current_claims(project: Project) -> dict[str, Any]:
-    """The claims document of a project's data and specs, failing assertions included; renders nothing."""
-    root = project.root.resolve()
-    datasets = load_package(project.data, root)
-    reports = [load_report(path.resolve(), datasets, root) for path in project.report_specs()]
-    return claims_document([(report, evaluate_all(report, strict=False)) for report in reports])
 
 
 def check(project: Project) -> list[RenderedReport]:
@@ -170,11 +136,8 @@ def _changes_page(env: Any, project: Project, document: dict[str, Any], baseline
     """The 'What changed' page: this build's claims against those of the earlier version."""
     from markupsafe import Markup
 
-    from report.changes import claims_at, compare, to_markdown
-    from report.history import baseline_ref, describe_ref
-
     ref = baseline_ref(project.root) if baseline == "auto" else baseline
-    previous = claims_at(project.root, ref, project.root / ".cache" / "claims") if ref else None
+    previous = claims_at(project.root, ref, project.claims_cache) if ref else None
     context: dict[str, Any] = {"compared": previous is not None, "changes": Markup(""), "baseline": ""}
     if previous is not None and ref is not None:
         label = describe_ref(project.root, ref)
@@ -189,25 +152,3 @@ def _with_header(text: str, source: str, meta: dict[str, str] | None = None) -> 
     if text.startswith("---\n"):
         return f"---\n# {note}\n{extra}{text[4:]}"
     return f"<!-- {note} -->\n{text}"
-
-
-def claims_document(reports: list[tuple[Report, dict[str, Claim]]]) -> dict[str, Any]:
-    """Every claim of the site, for machines: what it says, whether it holds, and what it read."""
-    claims = []
-    for report, report_claims in reports:
-        for claim in report_claims.values():
-            claims.append(
-                {
-                    "id": claim.id,
-                    "report": report.slug,
-                    "kind": claim.kind,
-                    "check": claim.check,
-                    "sentence": claim.text,
-                    "status": ("holds" if claim.holds else "fails") if claim.kind == "assertion" else "observed",
-                    "holds": claim.holds,
-                    "page": f"{report.slug}/",
-                    "anchor": claim.anchor,
-                    "values": {name: number.to_dict() for name, number in claim.numbers().items()},
-                }
-            )
-    return {"generated_by": GENERATED_BY, "claims": claims}

@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from report.errors import ReportError
-from report.history import git
+from report.history import git, git_bytes
+from report.project import Project, current_claims
 from report.schema import validate
 from report.text import NumberFormat
 
@@ -177,16 +178,15 @@ def to_markdown(changes: Changes, old_label: str, new_label: str, heading: str =
 
 def claims_at(root: Path, ref: str, cache: Path | None = None) -> dict[str, Any] | None:
     """The claims document of the data and report specs at a git ref, computed with today's code."""
-    from report.build import Project, current_claims
-
     commit = git(root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}")
     if not commit:
         raise ReportError.at(".", f"git does not know the version {ref!r}", expected="a commit, branch or tag", found=ref)
     code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py")))).hexdigest()[:16]
     cached = cache / f"{commit}-{code}.json" if cache else None
     if cached and cached.is_file():
-        return json.loads(cached.read_text(encoding="utf-8"))
-    archive = git(root, "archive", "--format=tar", commit, "--", "data", "templates", binary=True)
+        stored: dict[str, Any] = json.loads(cached.read_text(encoding="utf-8"))
+        return stored
+    archive = git_bytes(root, "archive", "--format=tar", commit, "--", "data", "templates")
     if archive is None:
         return None
     with tempfile.TemporaryDirectory() as folder:

@@ -201,13 +201,15 @@ def _interval(base: alt.Chart, interval: spec_model.Interval, x: Any, y_field: s
     if isinstance(color, alt.Color):  # the marks' layer draws the legend; this one would add its own symbols to it
         color = color.copy(deep=True)
         color.legend = None
-    low = {"field": field_ref(lower), "type": "quantitative"}
-    high = {"field": field_ref(upper)}
+    low, high = field_ref(lower), field_ref(upper)
+    drawn: alt.Chart
     if band:
-        return base.mark_area(opacity=0.18, clip=True).encode(x=x, y=alt.Y(**low), y2=alt.Y2(**high), color=color)
-    if horizontal:
-        return base.mark_rule(strokeWidth=1.5, clip=True).encode(y=x, x=alt.X(**low), x2=alt.X2(**high), color=color)
-    return base.mark_rule(strokeWidth=1.5, clip=True).encode(x=x, y=alt.Y(**low), y2=alt.Y2(**high), color=color)
+        drawn = base.mark_area(opacity=0.18, clip=True).encode(x=x, y=alt.Y(field=low, type="quantitative"), y2=alt.Y2(field=high), color=color)
+    elif horizontal:
+        drawn = base.mark_rule(strokeWidth=1.5, clip=True).encode(y=x, x=alt.X(field=low, type="quantitative"), x2=alt.X2(field=high), color=color)
+    else:
+        drawn = base.mark_rule(strokeWidth=1.5, clip=True).encode(x=x, y=alt.Y(field=low, type="quantitative"), y2=alt.Y2(field=high), color=color)
+    return drawn
 
 
 # -- the kinds ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 import pandas as pd
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import SecurityError
 
 from report import spec_model
 from report.errors import Problem, ReportError
@@ -209,7 +209,7 @@ class Checks:
         along = table.column(claim.along, self.file, self.line)
         if table.frame[along].iloc[rows].isna().any():
             raise self.error(f"the axis column {along!r} has empty cells in this group", fix="fill them in, or narrow where:")
-        ordered = sorted(rows, key=lambda r: table.frame.iloc[r][along])
+        ordered = sorted(rows, key=lambda r: table.records[r][along])
         at, points = self._trend_points(claim, table, ordered, along)
         if len(points) < 2:
             raise self.error("a trend needs at least two values", found=f"{len(points)}", fix="widen where:")
@@ -361,7 +361,9 @@ class Checks:
         names: list[Any] = list(dict.fromkeys(v for table in tables for v in table.frame[table.column(column, self.file, self.line)].dropna().tolist()))
         if not names:
             raise self.error(f"each: {column} has no values in the tables read", fix="choose a column with values")
-        groups, held, failing = {}, [], []
+        groups: dict[str, dict[str, Any]] = {}
+        held: list[tuple[str, str]] = []
+        failing: list[tuple[str, str]] = []
         for name in names:
             result = Checks(self.report, self.claim, {**self.extra, column: name}).once(name)
             groups[str(name)] = {**result.values, "holds": result.holds, "group": str(name)}
@@ -379,8 +381,9 @@ class Checks:
 
     def once(self, group: Any) -> Result:
         """The check in one group of a quantified claim; an error says which group."""
+        check: Callable[[Any], Result] = getattr(self, self.claim.check)
         try:
-            return getattr(self, self.claim.check)(self.claim)
+            return check(self.claim)
         except ReportError as error:
             problem = error.problems[0]
             raise ReportError.at(

@@ -35,7 +35,8 @@ def _build(args: argparse.Namespace) -> int:
         print(f"{args.site_dir}/ is up to date: no input changed since it was built ({time.perf_counter() - started:.2f} s).")
         return 0
 
-    from report.build import Project, generate
+    from report.build import generate
+    from report.project import Project
     from report.site import publish
 
     project = Project(root)
@@ -52,7 +53,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from report.build import Project, check
+    from report.build import check
+    from report.project import Project
 
     reports = check(Project(Path(args.root)))
     claims = sum(len(r.claims) for r in reports)
@@ -64,6 +66,7 @@ def _check(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from report.changes import claims_at, compare, load_json, to_markdown
     from report.history import baseline_ref, describe_ref
+    from report.project import Project, current_claims
 
     root = Path(args.root)
     if args.files:
@@ -75,14 +78,12 @@ def _diff(args: argparse.Namespace) -> int:
         ref = args.against or baseline_ref(root)
         if ref is None:
             raise ReportError.at("build_report.py diff", "no earlier version to compare with", fix="name one with --against <git-ref>")
-        old = claims_at(root, ref, root / ".cache" / "claims")
+        old = claims_at(root, ref, Project(root).claims_cache)
         if old is None:
             raise ReportError.at("build_report.py diff", f"the data at {ref} could not be read", fix="choose a version whose data validates")
-        from report.build import Project, current_claims
-
         new = current_claims(Project(root))
         labels = [describe_ref(root, ref), "the working tree"]
-    print(to_markdown(compare(old, new), *labels, heading="###"), end="")
+    print(to_markdown(compare(old, new), labels[0], labels[1], heading="###"), end="")
     return 0
 
 

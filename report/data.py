@@ -10,7 +10,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -20,13 +20,14 @@ from report.errors import Problem, ReportError
 from report.package_model import Display, Package
 from report.package_model import FieldSpec as DeclaredField
 from report.package_model import Resource as DeclaredResource
+from report.project import cache_folder
 from report.schema import validate
 from report.strict import Mapping, char_problem, forbidden_char, line_of, load_yaml
 from report.text import DateFormat, NumberFormat
 
 if TYPE_CHECKING:
-    from frictionless import Package, Resource
-    from frictionless.table import Row
+    from frictionless import Package as FrictionlessPackage
+    from frictionless import Resource, Row
 
 DESCRIPTOR_NAMES = ("datapackage.yaml", "datapackage.yml", "datapackage.json")
 CSV_DEFAULTS = {"delimiter": ",", "quote_char": '"', "double_quote": True, "skip_initial_space": False}
@@ -151,7 +152,7 @@ def load_package(data_dir: Path, root: Path | None = None) -> dict[str, Dataset]
         path = data_dir / declared_resource.path
         if is_large(path):
             try:
-                datasets[declared_resource.name] = _large(declared_resource, path, _shown(path, root), root / ".cache")
+                datasets[declared_resource.name] = _large(declared_resource, path, _shown(path, root), root)
             except ReportError as error:
                 problems.extend(error.problems)
             continue
@@ -165,9 +166,9 @@ def load_package(data_dir: Path, root: Path | None = None) -> dict[str, Dataset]
     return datasets
 
 
-def _large(spec: DeclaredResource, path: Path, shown: str, cache: Path) -> Dataset:
+def _large(spec: DeclaredResource, path: Path, shown: str, root: Path) -> Dataset:
     """A large data file, validated and kept by DuckDB; the dataset holds its first rows, its row count and a summary."""
-    stored = bigdata.load(spec, path, shown, cache)
+    stored = bigdata.load(spec, path, shown, cache_folder(root, "data"), cache_folder(root, "duckdb-spill"))
     extra = {"rows": stored.rows, "store": stored.store, "summary": tuple(bigdata.summary_text(stored)), "file": path}
     return described(spec, shown, stored.head, tuple(range(2, 2 + len(stored.head))), **extra)
 
@@ -237,7 +238,7 @@ def _file_problems(declared: Package, descriptor: Mapping, data_dir: Path, shown
     return problems
 
 
-def _package(descriptor: dict[str, Any], path: Path, shown: str) -> Package:
+def _package(descriptor: dict[str, Any], path: Path, shown: str) -> FrictionlessPackage:
     """The frictionless package, set to read numbers as floats and CSVs as declared (no guessing of the dialect or encoding)."""
     from frictionless import FrictionlessException, Package, Resource
     from frictionless.formats import CsvControl
@@ -290,7 +291,7 @@ def _load(spec: DeclaredResource, resource: Resource, raw: bytes, csv_name: str,
         return problems
     rows: list[Row] = []
     try:
-        report = resource.validate(on_row=rows.append, limit_errors=0)
+        report = resource.validate(on_row=cast(Any, rows.append), limit_errors=0)
     except (ArithmeticError, LookupError, TypeError, ValueError) as error:
         # frictionless trusts the descriptor: e.g. a text minimum on a number field fails inside its checks
         return [Problem(file=descriptor_name, message=f"resource {resource.name!r} could not be validated: {error}", fix=_DESCRIPTOR_FIX)]
@@ -354,7 +355,7 @@ def _records(text: str, raw: bytes, csv_name: str, dialect: Any) -> _Csv | Probl
     """The header as written and the line on which each record starts, read as frictionless reads them."""
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     header: list[str] = []
-    lines = []
+    lines: list[int] = []
     start = 1
     try:
         for record in reader:
@@ -604,7 +605,8 @@ def _column(field: DeclaredField, values: list[Any]) -> pd.Series:
     if field.type == "datetime":
         values = [None if v is None else pd.Timestamp(v).tz_localize(None) if pd.Timestamp(v).tzinfo else pd.Timestamp(v) for v in values]
     kind = "datetime64[ns]" if field.type in _DATES else _DTYPES.get(field.type, "string")
-    return pd.Series(values, name=field.name, dtype="object").astype(kind)
+    column: pd.Series = pd.Series(values, name=field.name, dtype="object").astype(cast(Any, kind))
+    return column
 
 
 def _dataset(spec: DeclaredResource, resource: Resource, data: _Csv, csv_name: str, rows: list[Row]) -> Dataset:

@@ -7,6 +7,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from report.charts import FONT, Chart
@@ -48,7 +49,7 @@ class RenderCache:
 def _engine_version() -> str:
     import vl_convert
 
-    return f"vl-convert {vl_convert.__version__} vega {vl_convert.get_vega_version()} stable-ids"
+    return f"vl-convert {metadata.version('vl-convert-python')} vega {vl_convert.get_vega_version()} stable-ids"
 
 
 def render(chart: Chart, cache: RenderCache) -> dict[str, bytes]:
@@ -72,7 +73,8 @@ def render(chart: Chart, cache: RenderCache) -> dict[str, bytes]:
                 chart.spec_file, f"chart {chart.id!r} could not be drawn: {error}", fix="check the chart's fields and options in the spec"
             ) from None
         for suffix, content in rendered.items():
-            cache.put(key, suffix, content)
+            if content is not None:
+                cache.put(key, suffix, content)
     files = {f"{chart.id}{suffix}": content for suffix, content in rendered.items()}
     files[f"{chart.id}.vl.json"] = spec_text.encode()
     files[f"{chart.id}.csv"] = to_csv(chart.data).encode()

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Any
 
 INPUTS = ("data", "templates/reports")
 
 
-def git(root: Path, *args: str, binary: bool = False) -> Any:
-    """The output of a git command in the project (None when git fails or is missing)."""
-    result = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False, timeout=60)
-    if result.returncode != 0:
+def git_bytes(root: Path, *args: str) -> bytes | None:
+    """The output of a git command in the project, as bytes (None when git fails or is missing)."""
+    try:
+        result = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False, timeout=60)
+    except (OSError, subprocess.SubprocessError):
         return None
-    return result.stdout if binary else result.stdout.decode().strip()
+    return result.stdout if result.returncode == 0 else None
+
+
+def git(root: Path, *args: str) -> str | None:
+    """The output of a git command in the project, as text (None when git fails or is missing)."""
+    output = git_bytes(root, *args)
+    return output.decode().strip() if output is not None else None
 
 
 def baseline_ref(root: Path) -> str | None:

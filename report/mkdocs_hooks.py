@@ -13,10 +13,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 
-from report.build import Project, generate
+from report.build import generate
 from report.errors import ReportError
 from report.links import link_problem
 from report.offline import offline
+from report.project import Project
 from report.site import HOOKS
 
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import jinja2
 import pandas as pd
 import yaml
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import SecurityError
 from markupsafe import Markup
 
 from report import package_model, spec_model

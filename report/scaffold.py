@@ -92,9 +92,12 @@ def _measure_title(name: str) -> str:
 
 def _read_rows(csv: Path) -> tuple[Any, list[Any]]:
     from frictionless import describe
+    from frictionless.resources import TableResource
 
     try:
         resource = describe(str(csv))
+        if not isinstance(resource, TableResource):
+            raise TypeError("not a table")
         return resource, resource.read_rows()
     except Exception as error:  # frictionless raises many kinds for unreadable files
         raise ReportError.at(csv, f"the CSV could not be read: {error}", fix="check that it is a UTF-8 CSV with a header row") from None

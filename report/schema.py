@@ -361,10 +361,10 @@ def _tagged_by(members: list[Any]) -> str | None:
     """The key whose one literal value tells a union's blocks apart (check, kind), if they all have one."""
     if len(members) < 2 or not all(_is_model(m) for m in members):
         return None
-    for key in members[0].model_fields:
+    for key in list(members[0].model_fields):
         annotations = [m.model_fields[key].annotation if key in m.model_fields else None for m in members]
         if all(get_origin(a) is Literal and len(get_args(a)) == 1 for a in annotations):
-            return key
+            return str(key)
     return None
 
 

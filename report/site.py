@@ -54,10 +54,10 @@ def mkdocs_build(root: Path, generated: Generated, site_dir: Path, site_url: str
     logger.addHandler(counter)
     HOOKS.preloaded = generated
     try:
-        overrides = {"site_dir": str(site_dir), "strict": True}
         if site_url is not None:
-            overrides["site_url"] = site_url
-        config = load_config(config_file=str(root / "mkdocs.yml"), **overrides)
+            config = load_config(config_file=str(root / "mkdocs.yml"), site_dir=str(site_dir), strict=True, site_url=site_url)
+        else:
+            config = load_config(config_file=str(root / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
         build(config)
     except (Abort, ConfigurationError) as error:
         raise ReportError.at(

@@ -6,13 +6,14 @@ import contextlib
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import pandas as pd
 
 from report import package_model, spec_model
 from report.data import Dataset, number_format
 from report.errors import ReportError
+from report.project import cache_folder
 from report.schema import validate
 from report.strict import Mapping, load_yaml
 from report.text import PLAIN, Cell, DateFormat, Number, NumberFormat, Source, difference, symbol_unit
@@ -56,7 +57,7 @@ class Table:
     @functools.cached_property
     def records(self) -> list[dict[str, Any]]:
         """The rows as mappings of column to value, read once (a cell read through pandas indexing costs a row each time)."""
-        return self.frame.to_dict("records")
+        return cast(list[dict[str, Any]], self.frame.to_dict("records"))
 
     def number_format(self, column: str | None) -> NumberFormat:
         """How the numbers of a column print (plain numbers when the descriptor says nothing)."""
@@ -306,7 +307,7 @@ def match_view(name: str, spec: spec_model.Match, tables: dict[str, Table], spec
         table = _table(tables, part.from_, spec_file, part.spec_line)
         key = table.column(part.key, spec_file, part.spec_line)
         reading = part.reading if part.reading is not None else table.title
-        for position, row in table.frame.iterrows():
+        for position, (_, row) in enumerate(table.frame.iterrows()):
             if pd.isna(row[key]):
                 continue
             where = {**against_spec.where, against_key: row[key]}
@@ -369,7 +370,7 @@ def difference_view(name: str, spec: spec_model.Difference, tables: dict[str, Ta
     table = _table(tables, of.from_, spec_file, line)
     by = table.column(of.by, spec_file, line) if of.by else None
     records, sources, gains, values = [], [], [], []
-    for position, row in table.frame.iterrows():
+    for position, (_, row) in enumerate(table.frame.iterrows()):
         where = {**of.baseline, **({by: row[by]} if by else {})}
         matches = table.rows(where, spec_file, line)
         if len(matches) != 1:
@@ -386,12 +387,22 @@ def difference_view(name: str, spec: spec_model.Difference, tables: dict[str, Ta
         sources.append(table.sources[position] + table.sources[matches[0]])
     columns = [*table.frame.columns, "gain"]
     frame = pd.DataFrame.from_records(records, columns=columns).astype({c: table.frame[c].dtype for c in table.frame.columns})
-    gain = table.number_format(table.value).difference()
-    titles = {**table.titles, "gain": f"Gain ({gain.unit})" if gain.unit else "Gain", **of.titles}
+    gain_format = table.number_format(table.value).difference()
+    titles = {**table.titles, "gain": f"Gain ({gain_format.unit})" if gain_format.unit else "Gain", **of.titles}
     found = {"gain": _spread_of(gains), table.value or "": _spread_of(values)}
     spreads = {column: spread for column, spread in found.items() if spread}
     return Table(
-        name, spec.title or name, frame, "gain", table.label, tuple(sources), {**table.formats, "gain": gain}, titles, table.keys, spreads, frozenset({"gain"})
+        name,
+        spec.title or name,
+        frame,
+        "gain",
+        table.label,
+        tuple(sources),
+        {**table.formats, "gain": gain_format},
+        titles,
+        table.keys,
+        spreads,
+        frozenset({"gain"}),
     )
 
 
@@ -442,6 +453,7 @@ def _views(spec: spec_model.ReportSpec, tables: dict[str, Table], datasets: dict
             if name in tables:
                 raise ReportError.at(spec_file, f"the view {name!r} has the name of a table under data:", line=view.spec_line, fix="give the view another name")
             if isinstance(view, spec_model.Sql):
+                assert sql is not None  # opened above whenever a view is in SQL
                 tables[name] = sql_view(name, view, sql, datasets, spec_file)
                 continue
             tables[name] = match_view(name, view, tables, spec_file) if isinstance(view, spec_model.Match) else difference_view(name, view, tables, spec_file)
@@ -464,14 +476,14 @@ def sql_view(name: str, view: spec_model.Sql, sql: Session, datasets: dict[str, 
         declared, source = view.columns.get(column), sources.get(column)
         numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])
         if declared is not None:
-            kind = "integer" if pd.api.types.is_integer_dtype(frame[column]) else "number"
+            kind: Literal["integer", "number"] = "integer" if pd.api.types.is_integer_dtype(frame[column]) else "number"
             formats[column] = number_format(package_model.FieldSpec(name=column, type=kind, unit=declared.unit, display=declared.display)) if numeric else PLAIN
             units[column] = declared.unit or ""
             titles[column] = declared.title or (source.title if source else column)
         elif source is not None:
             if source.fmt is not None:
                 formats[column] = source.fmt
-            units[column], titles[column] = source.unit or "", source.title
+            units[column], titles[column] = source.unit or "", source.title or column
         elif pd.api.types.is_datetime64_any_dtype(frame[column]):
             formats[column] = DateFormat.for_values(frame[column])
         elif numeric:
@@ -479,10 +491,10 @@ def sql_view(name: str, view: spec_model.Sql, sql: Session, datasets: dict[str, 
         unit = units.get(column, "")
         if unit and symbol_unit(unit) and unit not in titles.get(column, column):
             titles[column] = f"{titles.get(column, column)} ({unit})"
-    for column in (view.value, view.label):
-        if column and column not in frame.columns:
+    for named in (view.value, view.label):
+        if named and named not in frame.columns:
             raise ReportError.at(
-                spec_file, f"view {name!r} has no column {column!r}", line=view.spec_line, expected=", ".join(map(str, frame.columns)), found=column
+                spec_file, f"view {name!r} has no column {named!r}", line=view.spec_line, expected=", ".join(map(str, frame.columns)), found=named
             )
 
     def fail(message: str, **detail: Any) -> ReportError:
@@ -512,7 +524,7 @@ def _datasets_read(spec: spec_model.ReportSpec, tables: dict[str, Table], datase
 def read_spec(path: Path, spec_file: str) -> tuple[spec_model.ReportSpec, Mapping]:
     """A report spec checked against its declaration, and the mapping as written (for guides that show it)."""
     raw = load_yaml(path, spec_file, "the report spec")
-    if not isinstance(raw, dict):
+    if not isinstance(raw, Mapping):
         raise ReportError.at(spec_file, "a report spec must be a mapping of keys", expected="slug: …, title: …, data: …", found=type(raw).__name__)
     return validate(spec_model.ReportSpec, raw, spec_file), raw
 
@@ -530,7 +542,7 @@ def load_report(path: Path, datasets: dict[str, Dataset], root: Path) -> Report:
             found=spec.slug,
             fix="choose another slug",
         )
-    tables = _views(spec, _data_tables(spec, datasets, spec_file), datasets, spec_file, root / ".cache" / "duckdb-spill")
+    tables = _views(spec, _data_tables(spec, datasets, spec_file), datasets, spec_file, cache_folder(root, "duckdb-spill"))
     template = path.with_suffix(".md.j2")
     if not template.is_file():
         raise ReportError.at(spec_file, "the report has no page template", expected=str(template.relative_to(root)), found="no such file")

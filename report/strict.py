@@ -111,7 +111,7 @@ class _Loader(yaml.SafeLoader):
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise ReportError.at(
                     self.shown,
                     f"the YAML nests more than {MAX_DEPTH} levels deep",

@@ -286,7 +286,7 @@ class Cell:
         return float(self.value)
 
     def __eq__(self, other: object) -> bool:
-        return self.value == (other.value if isinstance(other, Cell) else other)
+        return bool(self.value == (other.value if isinstance(other, Cell) else other))
 
     def __hash__(self) -> int:
         return hash(self.value)
@@ -338,7 +338,7 @@ def readable(value: Any) -> Any:
 def finalize(value: Any) -> str:
     """How a page template shows ``{{ value }}``: our markup as is, anything else inert."""
     if hasattr(value, "__html__"):
-        return value.__html__()
+        return str(value.__html__())
     if isinstance(value, float):
         raise TypeError("a bare float reached a page: show numbers with value() so they carry their source")
     return inert(readable(value))

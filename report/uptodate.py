@@ -10,6 +10,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from report.project import cache_folder
+
 INPUT_FOLDERS = ("data", "templates", "docs", "report")
 INPUT_FILES = ("mkdocs.yml", "build_report.py")
 PACKAGES = (
@@ -71,7 +73,7 @@ def _manifest(site_dir: Path) -> dict[str, list[int]]:
 
 def _state_file(root: Path, site_dir: Path) -> Path:
     name = hashlib.sha256(str(site_dir.resolve()).encode()).hexdigest()[:16]
-    return root / ".cache" / "builds" / f"{name}.json"
+    return cache_folder(root, "builds") / f"{name}.json"
 
 
 def up_to_date(root: Path, site_dir: Path, key: str) -> bool:
@@ -83,7 +85,7 @@ def up_to_date(root: Path, site_dir: Path, key: str) -> bool:
         recorded = json.loads(state.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return recorded.get("key") == key and recorded.get("site") == _manifest(site_dir)
+    return bool(recorded.get("key") == key and recorded.get("site") == _manifest(site_dir))
 
 
 def record(root: Path, site_dir: Path, key: str) -> None:

@@ -35,7 +35,8 @@ def copy_project(destination: Path) -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def rendered_once() -> None:
     """Render the shipped charts into the project's cache once per test session, for the copies to share."""
-    from report.build import Project, generate
+    from report.build import generate
+    from report.project import Project
 
     generate(Project(ROOT), baseline=None)
 
@@ -67,7 +68,8 @@ def replace_in(path: Path, old: str, new: str) -> None:
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped site, built once with a strict MkDocs build."""
-    from report.build import Project, generate
+    from report.build import generate
+    from report.project import Project
     from report.site import publish
 
     site = tmp_path_factory.mktemp("built") / "site"

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from report.build import Project, generate
+from report.build import generate
 from report.data import load_package
 from report.errors import ReportError
 from report.figures import RenderCache
+from report.project import Project
 from report.site import publish
 from report.spec_model import CHART_KINDS, CHECKS, tag
 from tests.conftest import ROOT, replace_in

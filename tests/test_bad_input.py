@@ -20,12 +20,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from report.build import Project, check, generate
+from report.build import check, generate
 from report.charts import MAX_ROWS
 from report.cli import main
 from report.data import load_package
 from report.errors import Problem, ReportError
 from report.figures import RenderCache
+from report.project import Project
 from report.site import publish
 from report.tables import to_csv
 from tests.conftest import ROOT, copy_project, replace_in, tree

@@ -19,7 +19,8 @@ import pytest
 import yaml
 from playwright.sync_api import Browser, BrowserContext, FloatRect, Page, sync_playwright
 
-from report.build import Project, generate
+from report.build import generate
+from report.project import Project
 from report.site import publish
 from tests.browser import CHROMIUM_ARGS, NO_CHROMIUM, Watch, find_chromium, luminance, serve, wait_for_charts
 

@@ -7,9 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from report.build import Project, current_claims, generate
+from report.build import generate
 from report.changes import compare, to_markdown
 from report.figures import RenderCache
+from report.project import Project, current_claims
 from tests.conftest import ROOT, replace_in
 
 PRM_SIZE = "data/figure6_prm_size.csv"

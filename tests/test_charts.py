@@ -8,10 +8,10 @@ import altair as alt
 import jsonschema
 import pytest
 
-from report.build import Project
 from report.charts import Chart, build_charts, field_ref
 from report.data import load_package
 from report.figures import RenderCache, render
+from report.project import Project
 from report.spec import load_report
 from tests.conftest import ROOT
 

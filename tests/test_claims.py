@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter
 
-from report.build import Project, check
+from report.build import check
 from report.claims import evaluate, evaluate_all
 from report.data import Dataset, load_package
 from report.errors import ReportError
+from report.project import Project
 from report.spec import Report, load_report
 from report.spec_model import Claim
 from report.strict import load_yaml

@@ -15,9 +15,10 @@ import yaml
 from pydantic import BaseModel
 
 from report import package_model, spec_model
-from report.build import Project, generate
+from report.build import generate
 from report.errors import ReportError
 from report.figures import RenderCache
+from report.project import Project
 from report.schema import Block, blocks, option_rows, validate
 from report.strict import load_yaml
 from tests.conftest import ROOT

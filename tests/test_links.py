@@ -7,7 +7,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
-from report.build import Project, generate
+from report.build import generate
+from report.project import Project
 from report.site import publish
 
 SUB_PATH_URL = "https://example.github.io/some-repo/"

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from report.build import Project, check, generate
+from report.build import check, generate
 from report.errors import ReportError
 from report.figures import RenderCache
+from report.project import Project
 from tests.conftest import ROOT, replace_in
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

@@ -11,9 +11,10 @@ from urllib.parse import urlparse
 
 import pytest
 
-from report.build import Project, generate
+from report.build import generate
 from report.errors import ReportError
 from report.figures import RenderCache
+from report.project import Project
 from report.site import publish
 from tests.conftest import ROOT, replace_in
 

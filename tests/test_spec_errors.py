@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from report.build import Project, check
+from report.build import check
 from report.errors import ReportError
+from report.project import Project
 from tests.conftest import replace_in
 
 SPEC = "templates/reports/figure6.yaml"

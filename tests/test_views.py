@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from report import bigdata
-from report.build import Project, check, generate
+from report.build import check, generate
 from report.cli import main
 from report.data import load_package
 from report.errors import ReportError
 from report.figures import RenderCache
+from report.project import Project
 from tests.conftest import ROOT, copy_project, replace_in, tree
 
 GUIDE = "templates/reports/guide.yaml"
