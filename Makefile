@@ -24,6 +24,7 @@ serve: $(SITE_STAMP)
 test: $(DEV_STAMP)
 	$(BIN)/ruff check report tests build_report.py
 	$(BIN)/ruff format --check report tests build_report.py
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks: medians of repeated runs, side by side with `mkdocs build` alone and Observable

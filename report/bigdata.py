@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -30,16 +31,18 @@ HEAD_ROWS = 20
 SHOWN_PROBLEMS = 50
 MEMORY_LIMIT = "400MB"
 STORE_VERSION = "2"  # bump when what a store holds changes
-TYPES = {
-    "string": "VARCHAR",
-    "integer": "BIGINT",
-    "number": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "datetime": "TIMESTAMP",
-    "year": "INTEGER",
-    "time": "TIME",
-}
+TYPES = MappingProxyType(
+    {
+        "string": "VARCHAR",
+        "integer": "BIGINT",
+        "number": "DOUBLE",
+        "boolean": "BOOLEAN",
+        "date": "DATE",
+        "datetime": "TIMESTAMP",
+        "year": "INTEGER",
+        "time": "TIME",
+    }
+)
 CONTROL_PATTERN = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]"
 
 

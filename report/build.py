@@ -9,14 +9,14 @@ from typing import Any
 
 from report.changes import claims_at, compare, to_markdown
 from report.charts import build_charts
-from report.claims import evaluate_all
+from report.claims import claims_document, evaluate_all
 from report.data import Dataset, find_descriptor, load_package, read_descriptor
 from report.errors import ReportError
 from report.figures import RenderCache, dumps, render, social_card
 from report.history import baseline_ref, describe_ref
 from report.package_model import Package
 from report.pages import FIGURES, RenderedReport, environment, front_matter_value, render_data_page, render_report_page, render_template, restate_span
-from report.project import GENERATED_BY, Project, claims_document
+from report.project import GENERATED_BY, Project
 from report.schema import json_schema
 from report.spec import Report, load_report
 from report.spec_model import ReportSpec

@@ -15,9 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from report.claims import current_claims
 from report.errors import ReportError
 from report.history import git, git_bytes
-from report.project import Project, current_claims
+from report.project import Project
 from report.schema import validate
 from report.text import NumberFormat
 

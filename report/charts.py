@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import altair as alt
@@ -43,20 +44,22 @@ def field_ref(name: str) -> str:
     return "".join("\\" + char if char in "\\.[]\"'" else char for char in name)
 
 
-CONFIG = {
-    "font": FONT,
-    "background": "white",
-    "view": {"stroke": None},
-    "axis": {"labelFontSize": 12, "titleFontSize": 13, "gridColor": "#e4e4e4", "labelColor": "#222", "titleColor": "#222"},
-    "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "columns": 2, "labelLimit": 260, "labelColor": "#222", "titleColor": "#222"},
-    "title": {"fontSize": 14, "fontStyle": "italic", "fontWeight": "normal", "anchor": "start", "color": "#222"},
-}
+def site_config() -> dict[str, Any]:
+    """The site's chart look, fresh for each chart (a shared dict would carry one chart's changes into the next)."""
+    return {
+        "font": FONT,
+        "background": "white",
+        "view": {"stroke": None},
+        "axis": {"labelFontSize": 12, "titleFontSize": 13, "gridColor": "#e4e4e4", "labelColor": "#222", "titleColor": "#222"},
+        "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "bottom", "columns": 2, "labelLimit": 260, "labelColor": "#222", "titleColor": "#222"},
+        "title": {"fontSize": 14, "fontStyle": "italic", "fontWeight": "normal", "anchor": "start", "color": "#222"},
+    }
 
 
 def _config(chart: alt.TopLevelMixin, description: str) -> dict[str, Any]:
     """The chart's Vega-Lite spec with the site's look and its description, set in one step (each Altair call copies the chart)."""
     spec: dict[str, Any] = chart.to_dict()
-    spec["config"] = {**CONFIG, **spec.get("config", {})}
+    spec["config"] = {**site_config(), **spec.get("config", {})}
     spec["description"] = description
     return spec
 
@@ -497,14 +500,16 @@ def vega_lite(report: Report, spec: spec_model.VegaLite, table: Table) -> alt.To
         ) from None
 
 
-_COMPOSITES: dict[str, Any] = {
-    "layer": alt.LayerChart,
-    "hconcat": alt.HConcatChart,
-    "vconcat": alt.VConcatChart,
-    "concat": alt.ConcatChart,
-    "facet": alt.FacetChart,
-    "repeat": alt.RepeatChart,
-}
+_COMPOSITES: Mapping[str, Any] = MappingProxyType(
+    {
+        "layer": alt.LayerChart,
+        "hconcat": alt.HConcatChart,
+        "vconcat": alt.VConcatChart,
+        "concat": alt.ConcatChart,
+        "facet": alt.FacetChart,
+        "repeat": alt.RepeatChart,
+    }
+)
 
 
 def _unsafe_key(value: Any) -> str | None:
@@ -523,16 +528,18 @@ def _unsafe_key(value: Any) -> str | None:
     return None
 
 
-KINDS: dict[str, Callable[[Report, Any, Table], alt.TopLevelMixin]] = {
-    "points": points,
-    "dots": dots,
-    "dumbbell": dumbbell,
-    "line": line,
-    "area": area,
-    "bar": bar,
-    "heatmap": heatmap,
-    "vega-lite": vega_lite,
-}
+KINDS: Mapping[str, Callable[[Report, Any, Table], alt.TopLevelMixin]] = MappingProxyType(
+    {
+        "points": points,
+        "dots": dots,
+        "dumbbell": dumbbell,
+        "line": line,
+        "area": area,
+        "bar": bar,
+        "heatmap": heatmap,
+        "vega-lite": vega_lite,
+    }
+)
 
 
 def _format_expr(fmt: str | None) -> Any:

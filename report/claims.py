@@ -16,9 +16,11 @@ import pandas as pd
 from jinja2.exceptions import SecurityError
 
 from report import spec_model
+from report.data import load_package
 from report.errors import Problem, ReportError
+from report.project import GENERATED_BY, Project
 from report.sandbox import SANDBOX_FIX, sandboxed
-from report.spec import Report, Table
+from report.spec import Report, Table, load_report
 from report.text import Cell, Number, NumberFormat, Source, difference, finalize, finalize_plain
 from report.uncertainty import beyond
 
@@ -532,3 +534,33 @@ def failure(report: Report, claim: Claim) -> Problem:
             else "correct the data if a value is wrong; otherwise reword or remove the assertion, or make it an observation"
         ),
     )
+
+
+def current_claims(project: Project) -> dict[str, Any]:
+    """The claims document of a project's data and specs, failing assertions included; renders nothing."""
+    root = project.root.resolve()
+    datasets = load_package(project.data, root)
+    reports = [load_report(path.resolve(), datasets, root) for path in project.report_specs()]
+    return claims_document([(report, evaluate_all(report, strict=False)) for report in reports])
+
+
+def claims_document(reports: list[tuple[Report, dict[str, Claim]]]) -> dict[str, Any]:
+    """Every claim of the site, for machines: what it says, whether it holds, and what it read."""
+    claims = []
+    for report, report_claims in reports:
+        for claim in report_claims.values():
+            claims.append(
+                {
+                    "id": claim.id,
+                    "report": report.slug,
+                    "kind": claim.kind,
+                    "check": claim.check,
+                    "sentence": claim.text,
+                    "status": ("holds" if claim.holds else "fails") if claim.kind == "assertion" else "observed",
+                    "holds": claim.holds,
+                    "page": f"{report.slug}/",
+                    "anchor": claim.anchor,
+                    "values": {name: number.to_dict() for name, number in claim.numbers().items()},
+                }
+            )
+    return {"generated_by": GENERATED_BY, "claims": claims}

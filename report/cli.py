@@ -65,8 +65,9 @@ def _check(args: argparse.Namespace) -> int:
 
 def _diff(args: argparse.Namespace) -> int:
     from report.changes import claims_at, compare, load_json, to_markdown
+    from report.claims import current_claims
     from report.history import baseline_ref, describe_ref
-    from report.project import Project, current_claims
+    from report.project import Project
 
     root = Path(args.root)
     if args.files:

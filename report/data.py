@@ -10,6 +10,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from frictionless import Resource, Row
 
 DESCRIPTOR_NAMES = ("datapackage.yaml", "datapackage.yml", "datapackage.json")
-CSV_DEFAULTS = {"delimiter": ",", "quote_char": '"', "double_quote": True, "skip_initial_space": False}
+CSV_DEFAULTS = MappingProxyType({"delimiter": ",", "quote_char": '"', "double_quote": True, "skip_initial_space": False})
 DELIMITERS = (",", ";", "\t", "|")
 INT64 = (-(2**63), 2**63 - 1)
 SHOWN_CHARS = 60
@@ -486,16 +487,18 @@ def _value_problems(data: _Csv, resource: Resource, rows: list[Row]) -> list[Pro
     return problems
 
 
-_HEADER_ERRORS = {"incorrect-label", "extra-label", "missing-label", "duplicate-label", "blank-label", "blank-header"}
-_SOURCE_ERRORS = {"source-error", "scheme-error", "format-error", "encoding-error", "compression-error"}
-_MESSAGES = {
-    "type-error": "a cell is not of its column's type",
-    "constraint-error": "a cell breaks its column's constraint",
-    "missing-cell": "the row has fewer cells than the header",
-    "extra-cell": "the row has more cells than the header",
-    "primary-key": "the row repeats the key of an earlier row",
-    "blank-row": "the row is blank",
-}
+_HEADER_ERRORS = frozenset({"incorrect-label", "extra-label", "missing-label", "duplicate-label", "blank-label", "blank-header"})
+_SOURCE_ERRORS = frozenset({"source-error", "scheme-error", "format-error", "encoding-error", "compression-error"})
+_MESSAGES = MappingProxyType(
+    {
+        "type-error": "a cell is not of its column's type",
+        "constraint-error": "a cell breaks its column's constraint",
+        "missing-cell": "the row has fewer cells than the header",
+        "extra-cell": "the row has more cells than the header",
+        "primary-key": "the row repeats the key of an earlier row",
+        "blank-row": "the row is blank",
+    }
+)
 _CELL_FIX = "correct the cell, or change the column's type or constraints in the descriptor"
 
 
@@ -583,7 +586,9 @@ def _label_problem(data: _Csv, details: dict[str, Any]) -> Problem:
     )
 
 
-_DTYPES = {"integer": "Int64", "number": "float64", "boolean": "boolean", "year": "Int64", "date": "datetime64[ns]", "datetime": "datetime64[ns]"}
+_DTYPES = MappingProxyType(
+    {"integer": "Int64", "number": "float64", "boolean": "boolean", "year": "Int64", "date": "datetime64[ns]", "datetime": "datetime64[ns]"}
+)
 _DATES = ("date", "datetime", "yearmonth")
 
 

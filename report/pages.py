@@ -5,9 +5,10 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
@@ -30,17 +31,19 @@ from report.tables import markdown_table
 from report.text import Number, Source, finalize, inert
 
 FIGURES = "figures"
-DOCUMENTED_BLOCKS: dict[str, type[Block]] = {
-    "report": spec_model.ReportSpec,
-    "match": spec_model.Match,
-    "difference": spec_model.Difference,
-    "sql": spec_model.Sql,
-    **{spec_model.tag(kind, "kind"): kind for kind in spec_model.CHART_KINDS},
-    **{spec_model.tag(check, "check"): check for check in spec_model.CHECKS},
-    "resource": package_model.Resource,
-    "field": package_model.FieldSpec,
-    "package": package_model.Package,
-}
+DOCUMENTED_BLOCKS: Mapping[str, type[Block]] = MappingProxyType(
+    {
+        "report": spec_model.ReportSpec,
+        "match": spec_model.Match,
+        "difference": spec_model.Difference,
+        "sql": spec_model.Sql,
+        **{spec_model.tag(kind, "kind"): kind for kind in spec_model.CHART_KINDS},
+        **{spec_model.tag(check, "check"): check for check in spec_model.CHECKS},
+        "resource": package_model.Resource,
+        "field": package_model.FieldSpec,
+        "package": package_model.Package,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ class Helpers:
         """The helpers by the names templates call them."""
         return {name: getattr(self, name) for name in self.NAMES}
 
-    def _lookup(self, what: str, names: dict[str, Any], name: str) -> Any:
+    def _lookup(self, what: str, names: Mapping[str, Any], name: str) -> Any:
         if name not in names:
             raise ReportError.at(self.shown, f"{what} {name!r} does not exist", expected=", ".join(names), found=name, fix="use one of the expected names")
         return names[name]

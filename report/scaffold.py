@@ -7,12 +7,15 @@ key), and from them charts and claims that name each row fully. It says what it 
 
 from __future__ import annotations
 
+import copy
 import itertools
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -26,33 +29,35 @@ from report.strict import read_text
 MAX_CHARTS = 4
 SCHEMA_LINE = "# yaml-language-server: $schema=../../site/schema/report.schema.json\n"
 # Column-name endings and the unit (or display) they mean: depth_mm is in mm, cost_usd is money.
-UNIT_SUFFIXES: dict[str, dict[str, Any]] = {
-    "mm": {"unit": "mm"},
-    "cm": {"unit": "cm"},
-    "km": {"unit": "km"},
-    "m": {"unit": "m"},
-    "kg": {"unit": "kg"},
-    "g": {"unit": "g"},
-    "c": {"unit": "°C"},
-    "celsius": {"unit": "°C"},
-    "f": {"unit": "°F"},
-    "pct": {"unit": "%"},
-    "percent": {"unit": "%"},
-    "ms": {"unit": "ms"},
-    "kwh": {"unit": "kWh"},
-    "usd": {"display": {"currency": "USD"}},
-    "eur": {"display": {"currency": "EUR"}},
-    "gbp": {"display": {"currency": "GBP"}},
-    "s": {"display": {"duration": "seconds"}},
-    "sec": {"display": {"duration": "seconds"}},
-    "seconds": {"display": {"duration": "seconds"}},
-    "min": {"display": {"duration": "minutes"}},
-    "minutes": {"display": {"duration": "minutes"}},
-    "hours": {"display": {"duration": "hours"}},
-    "days": {"unit": "days"},
-    "elo": {"unit": "Elo"},
-    "b": {"unit": "billion"},
-}
+UNIT_SUFFIXES: Mapping[str, dict[str, Any]] = MappingProxyType(
+    {
+        "mm": {"unit": "mm"},
+        "cm": {"unit": "cm"},
+        "km": {"unit": "km"},
+        "m": {"unit": "m"},
+        "kg": {"unit": "kg"},
+        "g": {"unit": "g"},
+        "c": {"unit": "°C"},
+        "celsius": {"unit": "°C"},
+        "f": {"unit": "°F"},
+        "pct": {"unit": "%"},
+        "percent": {"unit": "%"},
+        "ms": {"unit": "ms"},
+        "kwh": {"unit": "kWh"},
+        "usd": {"display": {"currency": "USD"}},
+        "eur": {"display": {"currency": "EUR"}},
+        "gbp": {"display": {"currency": "GBP"}},
+        "s": {"display": {"duration": "seconds"}},
+        "sec": {"display": {"duration": "seconds"}},
+        "seconds": {"display": {"duration": "seconds"}},
+        "min": {"display": {"duration": "minutes"}},
+        "minutes": {"display": {"duration": "minutes"}},
+        "hours": {"display": {"duration": "hours"}},
+        "days": {"unit": "days"},
+        "elo": {"unit": "Elo"},
+        "b": {"unit": "billion"},
+    }
+)
 SHARE_WORDS = ("accuracy", "rate", "share", "ratio", "fraction", "score", "precision", "recall", "f1")
 
 
@@ -142,7 +147,7 @@ def _unit(name: str, values: list[Any], notes: list[str]) -> dict[str, Any]:
     found = UNIT_SUFFIXES.get(words[-1]) if len(words) > 1 else None
     if found:
         notes.append(f"{name}: " + (f"in {found['unit']}" if "unit" in found else f"printed as {next(iter(found['display'].values()))}") + " (from its name)")
-        return dict(found)
+        return copy.deepcopy(dict(found))
     if any(word in SHARE_WORDS for word in words) and all(0 <= v <= 1 for v in values):
         notes.append(f"{name}: fractions of one, printed as percentages")
         return {"display": {"percent": True}}

@@ -14,6 +14,7 @@ import re
 import types
 import typing
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, Tag, ValidationError, model_validator
@@ -170,24 +171,26 @@ def _problem(path: tuple[Any, ...], items: list[dict[str, Any]], model: type[Bas
     return Problem(file=shown, message=f"{where or 'the file'}: {message}", line=line, expected=expected, found=_found(value), fix=fix)
 
 
-_REASONS = {
-    "string_type": "must be text",
-    "float_type": "must be a number",
-    "int_type": "must be a whole number",
-    "bool_type": "must be true or false",
-    "dict_type": "must be a mapping of keys",
-    "model_type": "must be a mapping of keys",
-    "model_attributes_type": "must be a mapping of keys",
-    "list_type": "must be a list",
-    "literal_error": "is not one of the allowed values",
-    "too_short": "has too few items",
-    "too_long": "has too many items",
-    "string_pattern_mismatch": "does not have the form it needs",
-    "string_too_short": "is too short",
-    "string_too_long": "is too long",
-    "greater_than_equal": "is too small",
-    "date_type": "must be a date",
-}
+_REASONS = MappingProxyType(
+    {
+        "string_type": "must be text",
+        "float_type": "must be a number",
+        "int_type": "must be a whole number",
+        "bool_type": "must be true or false",
+        "dict_type": "must be a mapping of keys",
+        "model_type": "must be a mapping of keys",
+        "model_attributes_type": "must be a mapping of keys",
+        "list_type": "must be a list",
+        "literal_error": "is not one of the allowed values",
+        "too_short": "has too few items",
+        "too_long": "has too many items",
+        "string_pattern_mismatch": "does not have the form it needs",
+        "string_too_short": "is too short",
+        "string_too_long": "is too long",
+        "greater_than_equal": "is too small",
+        "date_type": "must be a date",
+    }
+)
 
 
 def _reason(items: list[dict[str, Any]]) -> str:

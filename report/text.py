@@ -6,6 +6,7 @@ import dataclasses
 import datetime
 import math
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -13,7 +14,7 @@ import pandas as pd
 from report.uncertainty import MOVER, NEWCOMBE, WILSON, beyond, mover
 
 # Characters that Markdown or HTML would read as syntax; data text shows them as entities.
-_INERT = {c: f"&#{ord(c)};" for c in "\\`*_{}[]#|<>&\"'~=$^"}
+_INERT = MappingProxyType({c: f"&#{ord(c)};" for c in "\\`*_{}[]#|<>&\"'~=$^"})
 
 
 def inert(text: object) -> str:
@@ -24,8 +25,8 @@ def inert(text: object) -> str:
     return "".join(_INERT.get(c, c) for c in " ".join(str(text).splitlines()))
 
 
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "CHF": "CHF "}
-DURATION_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+CURRENCY_SYMBOLS = MappingProxyType({"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "CHF": "CHF "})
+DURATION_SECONDS = MappingProxyType({"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400})
 
 
 def symbol_unit(unit: str) -> bool:

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -187,7 +188,9 @@ def _cte_names(tree: dict[str, Any]) -> set[str]:
     return {entry["key"] for node in _walk(tree) if isinstance(node.get("cte_map"), dict) for entry in node["cte_map"].get("map", [])}
 
 
-AGGREGATES = {"avg": "mean", "mean": "mean", "sum": "sum", "count": "count", "count_star": "count", "min": "minimum", "max": "maximum", "median": "median"}
+AGGREGATES = MappingProxyType(
+    {"avg": "mean", "mean": "mean", "sum": "sum", "count": "count", "count_star": "count", "min": "minimum", "max": "maximum", "median": "median"}
+)
 
 
 def _provenance(

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from report.build import generate
 from report.changes import compare, to_markdown
+from report.claims import current_claims
 from report.figures import RenderCache
-from report.project import Project, current_claims
+from report.project import Project
 from tests.conftest import ROOT, replace_in
 
 PRM_SIZE = "data/figure6_prm_size.csv"
