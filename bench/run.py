@@ -369,9 +369,8 @@ def _split_summary(splits: list[dict[str, Any]]) -> dict[str, Any]:
         "libraries_s": libraries,
         "total_s": round(statistics.median(s["total_s"] for s in splits), 3),
         "renders": splits[-1]["renders"],
-        "calls": splits[-1].get("calls", {}),
-        "first_call_s": _medians([s.get("first_call_s", {}) for s in splits]),
-        "later_calls_median_s": _medians([s.get("later_calls_median_s", {}) for s in splits]),
+        "units": splits[-1].get("units", {}),
+        "engines": splits[-1].get("engines", 0),
         "peak_rss_mb": round(max(s["rss_mb"] for s in splits), 1),
     }
 

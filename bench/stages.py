@@ -1,7 +1,7 @@
 """Run inside a fresh child process: time each stage of one build of the project at ROOT, print the timings as JSON.
 
-``stages``: imports, then each call of data loading, spec loading, claims, chart specs, chart rendering, pages
-(the rest of report.build.generate) and the MkDocs publish, timed by wrapping the functions generate calls.
+``stages``: imports, then the seconds of each stage of the build as the build's own clock (report.build.Clock)
+measures them, and the MkDocs publish; the chart engines start as the command line starts them.
 ``export``: write the generated pages and files into ROOT/docs and a hook-free ROOT/mkdocs-bare.yml, for a bare
 ``mkdocs build`` of the same pages.
 """
@@ -9,44 +9,16 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import importlib
 import json
-import statistics
 import sys
 import time
-from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 # The libraries a build needs, imported first so each one's import time is its own (in this order).
 LIBRARIES = ("pandas", "altair", "vl_convert", "jinja2", "frictionless", "mkdocs.commands.build", "mkdocs.config", "report.build", "report.site")
-# The functions report.build.generate calls, by the stage they belong to (those the build does not have are left out).
-WRAPPED = {
-    "load_package": "data",
-    "read_descriptor": "data",
-    "load_report": "specs",
-    "evaluate_all": "claims",
-    "build_charts": "chart specs",
-    "render": "chart rendering",
-    "social_card": "social cards",
-}
-STAGES = ("imports", "data", "specs", "claims", "chart specs", "chart rendering", "social cards", "pages", "mkdocs")
-
-
-def _timed(spent: dict[str, float], calls: dict[str, list[float]], stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            seconds = time.perf_counter() - started
-            spent[stage] += seconds
-            calls[stage].append(seconds)
-
-    return wrapper
+STAGES = ("imports", "data", "specs", "claims", "chart specs", "chart drawing", "social cards", "pages", "mkdocs")
 
 
 def chart_datasets(rendered: Any) -> dict[str, list[str]]:
@@ -65,34 +37,30 @@ def chart_datasets(rendered: Any) -> dict[str, list[str]]:
 
 def stages(root: Path, site_dir: Path) -> dict[str, Any]:
     """One timed build of the project at ``root``: seconds per stage and per imported library."""
-    spent: dict[str, float] = defaultdict(float)
-    calls: dict[str, list[float]] = defaultdict(list)
-    libraries = {}
-    for name in LIBRARIES:
-        started = time.perf_counter()
-        importlib.import_module(name)
-        libraries[name] = round(time.perf_counter() - started, 4)
-    spent["imports"] = sum(libraries.values())
-    build = sys.modules["report.build"]
-    site = sys.modules["report.site"]
-    wrapped = {name: stage for name, stage in WRAPPED.items() if callable(getattr(build, name, None))}
-    for name, stage in wrapped.items():
-        setattr(build, name, _timed(spent, calls, stage, getattr(build, name)))
-    started = time.perf_counter()
-    generated = build.generate(sys.modules["report.project"].Project(root))
-    generate_s = time.perf_counter() - started
-    spent["pages"] = generate_s - sum(spent[stage] for stage in set(wrapped.values()))
-    started = time.perf_counter()
-    changed = site.publish(root, generated, site_dir)
-    spent["mkdocs"] = time.perf_counter() - started
+    from report.engine import engine_for
+    from report.project import Project
+
+    project = Project(root)
+    with engine_for(project.cache) as engine:
+        libraries = {}
+        for name in LIBRARIES:
+            started = time.perf_counter()
+            importlib.import_module(name)
+            libraries[name] = round(time.perf_counter() - started, 4)
+        build = sys.modules["report.build"]
+        site = sys.modules["report.site"]
+        clock = build.Clock(seconds={"imports": sum(libraries.values())})
+        generated = build.generate(project, engine=engine, clock=clock)
+        workers = engine.workers
+    with clock.stage("mkdocs"):
+        changed = site.publish(root, generated, site_dir)
     charts = {f"{r.report.slug}/{chart_id}": datasets for r in generated.reports for chart_id, datasets in chart_datasets(r).items()}
     return {
-        "stages_s": {stage: round(spent[stage], 4) for stage in STAGES},
+        "stages_s": {stage: round(clock.seconds.get(stage, 0.0), 4) for stage in STAGES},
         "libraries_s": libraries,
-        "total_s": round(sum(spent[stage] for stage in STAGES), 4),
-        "calls": {stage: len(times) for stage, times in calls.items()},
-        "first_call_s": {stage: round(times[0], 4) for stage, times in calls.items()},
-        "later_calls_median_s": {stage: round(statistics.median(times[1:]), 4) for stage, times in calls.items() if len(times) > 1},
+        "total_s": round(sum(clock.seconds.get(stage, 0.0) for stage in STAGES), 4),
+        "units": {stage: clock.units[stage] for stage in STAGES if stage in clock.units},
+        "engines": workers,
         "renders": generated.renders,
         "changed": len(changed),
         "charts": charts,

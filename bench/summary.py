@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 KB = 1024
 PAGE_BEFORE_KB, PAGE_INTERACTIVE_KB = 90, 250
 COLD_RATIO, REBUILD_RATIO, REPORTS_S, RSS_MB = 0.25, 1.2, 30.0, 1024
-FIRST_STAGES = ("imports", "data", "specs", "claims", "chart specs", "chart rendering", "pages")
+FIRST_STAGES = ("imports", "data", "specs", "claims", "chart specs", "chart drawing", "pages")
 
 
 @dataclass
@@ -64,10 +64,10 @@ def _cold_cause(r: dict[str, Any]) -> str:
     if not split:
         return ""
     stages = split["stages_s"]
-    charts = split.get("calls", {}).get("chart rendering", 0)
-    first, later = split.get("first_call_s", {}).get("chart rendering"), split.get("later_calls_median_s", {}).get("chart rendering")
-    per_chart = f": the first {first:.2f} s (vl-convert starting), then {later:.2f} s per chart" if first is not None and later is not None else ""
-    return f"largest stages of the cold build: {_top(stages)}; chart rendering {stages['chart rendering']:.2f} s for {charts} charts{per_chart}"
+    charts = split.get("units", {}).get("chart drawing", 0)
+    engines = split.get("engines", 0)
+    where = f"on {engines} chart engines started with the build" if engines else "in the build's own process"
+    return f"largest stages of the cold build: {_top(stages)}; chart drawing {stages['chart drawing']:.2f} s for {charts} charts, {where}"
 
 
 def _rebuild_cause(r: dict[str, Any]) -> str:
@@ -176,11 +176,13 @@ def _reports_targets(bench: Bench) -> None:
     fit = runs.get("fit", {})
     linear = fit.get("linear")
     per_chart = ""
-    later = (bench.results.get("cold_stages") or {}).get("later_calls_median_s", {})
-    counts = {"chart rendering": 300, "chart specs": 100, "social cards": 100}
-    parts = [f"{stage} {counts[stage]} x {later[stage]:.3f} s = {counts[stage] * later[stage]:.0f} s" for stage in counts if stage in later]
+    cold = bench.results.get("cold_stages") or {}
+    units, spent = cold.get("units", {}), cold.get("stages_s", {})
+    each = {stage: spent[stage] / units[stage] for stage in ("chart drawing", "chart specs", "social cards") if units.get(stage) and stage in spent}
+    counts = {"chart drawing": 300, "chart specs": 100, "social cards": 100}
+    parts = [f"{stage} {counts[stage]} x {seconds:.3f} s = {counts[stage] * seconds:.0f} s" for stage, seconds in each.items()]
     if parts:
-        per_chart = "; estimated from the cold split (calls after the first): " + ", ".join(parts)
+        per_chart = "; estimated from the cold split (seconds per chart or report, engine start included): " + ", ".join(parts)
     met = seconds <= REPORTS_S and bool(linear)
     measured = f"{_s(seconds)}, {fit.get('slope_s_per_report', 0):.2f} s per report (slopes {fit.get('slopes_s_per_report')}, linear: {linear})"
     gap = "" if met else (f"{seconds - REPORTS_S:.1f} s over" if seconds > REPORTS_S else "") + ("" if linear else "; not linear") + per_chart
@@ -345,10 +347,10 @@ def _stages(r: dict[str, Any]) -> list[str]:
         lines.append(f"| {stage} | {_s(seconds)} | {_s(warm['stages_s'][stage]) if warm else ''} |")
     lines.append(f"| **total** | {_s(cold['total_s'])} | {_s(warm['total_s']) if warm else ''} |")
     libs = ", ".join(f"{k} {v:.2f} s" for k, v in cold["libraries_s"].items())
-    first, later = cold.get("first_call_s", {}), cold.get("later_calls_median_s", {})
-    calls = ", ".join(f"{k} {v}" + (f" (first {first[k]:.3f} s, then {later[k]:.3f} s each)" if k in later else "") for k, v in cold.get("calls", {}).items())
+    calls = ", ".join(f"{k} {v}" for k, v in cold.get("units", {}).items())
     lines += ["", f"Imports, cold build, library by library (each after the ones before it): {libs}."]
-    lines += ["", f"Calls per stage in the cold build: {calls}; renders counted by the build: {cold['renders']}."]
+    engines = f"{cold.get('engines')} chart engines" if cold.get("engines") else "the build's own process"
+    lines += ["", f"Units per stage in the cold build (reports, charts): {calls}; charts drawn in {engines}; renders counted by the build: {cold['renders']}."]
     return lines
 
 

@@ -35,13 +35,20 @@ def _build(args: argparse.Namespace) -> int:
         print(f"{args.site_dir}/ is up to date: no input changed since it was built ({time.perf_counter() - started:.2f} s).")
         return 0
 
-    from report.build import generate
+    from report.engine import engine_for
     from report.project import Project
-    from report.site import publish
 
     project = Project(root)
-    generated = generate(project)
-    changed = publish(project.root, generated, site_dir, site_url)
+    # With no chart drawn yet, the chart engines start now and warm up while the build's libraries import.
+    with engine_for(project.cache) as engine:
+        imported = time.perf_counter()
+        from report.build import Clock, generate
+        from report.site import publish
+
+        clock = Clock(seconds={"imports": time.perf_counter() - imported})
+        generated = generate(project, engine=engine, clock=clock)
+    with clock.stage("mkdocs"):
+        changed = publish(project.root, generated, site_dir, site_url)
     record(root, site_dir, key)
     seconds = time.perf_counter() - started
     claims = sum(len(r.claims) for r in generated.reports)
@@ -49,6 +56,9 @@ def _build(args: argparse.Namespace) -> int:
         f"Built {args.site_dir}/ in {seconds:.1f} s: {len(generated.reports)} report(s), {claims} claims checked, "
         f"{generated.renders} chart(s) rendered, {len(changed)} file(s) changed."
     )
+    if args.timings:
+        drawn = f" on {engine.workers} engines" if engine.workers else ""
+        print("Seconds by stage: " + ", ".join(f"{stage} {spent:.2f}" + (drawn if stage == "chart drawing" else "") for stage, spent in clock.seconds.items()))
     return 0
 
 
@@ -146,6 +156,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--site-dir", default="site", help="where to put the site, relative to the project folder (default: site)")
     build.add_argument("--site-url", default=None, help="the URL the site is published at (overrides mkdocs.yml)")
     build.add_argument("--force", action="store_true", help="build even when no input changed since the last build")
+    build.add_argument("--timings", action="store_true", help="print the seconds each stage of the build took")
     build.set_defaults(run=_build)
     check = commands.add_parser("check", help="validate data, claims and templates without writing anything")
     check.set_defaults(run=_check)

@@ -6,16 +6,17 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import cast
 
 from report.charts import FONT, Chart
+from report.engine import Engine, draw, rasterise
 from report.errors import ReportError
 from report.strict import describe_char, forbidden_char, safe_repr
 from report.tables import to_csv
-
-PNG_SCALE = 2
 
 
 def dumps(value: object) -> str:
@@ -52,41 +53,45 @@ def _engine_version() -> str:
     return f"vl-convert {metadata.version('vl-convert-python')} vega {vl_convert.get_vega_version()} stable-ids"
 
 
-def render(chart: Chart, cache: RenderCache) -> dict[str, bytes]:
-    """The published files of one chart, by file name; SVG, PNG and Vega come from the cache when they can."""
-    spec_text = dumps(chart.spec)
-    key = hashlib.sha256((spec_text + _engine_version()).encode()).hexdigest()[:32]
-    rendered = {suffix: cache.get(key, suffix) for suffix in (".svg", ".png", ".vg.json")}
-    if any(content is None for content in rendered.values()):
-        import vl_convert
+def _key(text: str) -> str:
+    return hashlib.sha256((text + _engine_version()).encode()).hexdigest()[:32]
 
-        _refuse_control_characters(chart)
 
-        cache.renders += 1
+SUFFIXES = (".svg", ".png", ".vg.json")
+
+
+def render_charts(charts: Sequence[Chart], cache: RenderCache, engine: Engine) -> list[dict[str, bytes]]:
+    """The published files of each chart, by file name; SVG, PNG and Vega come from the cache when they can, the rest are drawn at once."""
+    texts = [dumps(chart.spec) for chart in charts]
+    keys = [_key(text) for text in texts]
+    found: list[dict[str, bytes | None]] = [{suffix: cache.get(key, suffix) for suffix in SUFFIXES} for key in keys]
+    missing = [i for i, files in enumerate(found) if any(content is None for content in files.values())]
+    for i in missing:
+        _refuse_control_characters(charts[i])
+    drawn = engine.map(draw, [(texts[i], charts[i].id) for i in missing])
+    for i in missing:
         try:
-            # Compile once, draw the SVG from the Vega spec, and rasterise that SVG: one Vega run per chart.
-            vega = vl_convert.vegalite_to_vega(chart.spec)
-            svg = _stable_ids(vl_convert.vega_to_svg(vega), chart.id)
-            rendered = {".svg": svg.encode(), ".png": vl_convert.svg_to_png(svg, scale=PNG_SCALE), ".vg.json": dumps(vega).encode()}
+            svg, png, vega = next(drawn)
         except ValueError as error:
             raise ReportError.at(
-                chart.spec_file, f"chart {chart.id!r} could not be drawn: {error}", fix="check the chart's fields and options in the spec"
+                charts[i].spec_file, f"chart {charts[i].id!r} could not be drawn: {error}", fix="check the chart's fields and options in the spec"
             ) from None
-        for suffix, content in rendered.items():
-            if content is not None:
-                cache.put(key, suffix, content)
-    files = {f"{chart.id}{suffix}": content for suffix, content in rendered.items()}
-    files[f"{chart.id}.vl.json"] = spec_text.encode()
-    files[f"{chart.id}.csv"] = to_csv(chart.data).encode()
-    return files  # type: ignore[return-value]
+        cache.renders += 1
+        found[i] = {".svg": svg, ".png": png, ".vg.json": dumps(vega).encode()}
+        for suffix, content in found[i].items():
+            cache.put(keys[i], suffix, cast(bytes, content))
+    published = []
+    for chart, text, files in zip(charts, texts, found, strict=True):
+        named = {f"{chart.id}{suffix}": cast(bytes, content) for suffix, content in files.items()}
+        named[f"{chart.id}.vl.json"] = text.encode()
+        named[f"{chart.id}.csv"] = to_csv(chart.data).encode()
+        published.append(named)
+    return published
 
 
-def _stable_ids(svg: str, chart_id: str) -> str:
-    """The SVG with the ids the renderer numbers across a whole run (gradient_7) numbered within the chart: same chart, same bytes."""
-    found = list(dict.fromkeys(re.findall(r'id="((?:gradient|clip|pattern)_?\d+)"', svg)))
-    for number, old in enumerate(found):
-        svg = re.sub(rf'(?<=["#]){re.escape(old)}(?=[")])', f"{chart_id}-{old.rstrip('0123456789').rstrip('_')}-{number}", svg)
-    return svg
+def render(chart: Chart, cache: RenderCache, engine: Engine | None = None) -> dict[str, bytes]:
+    """The published files of one chart, by file name."""
+    return render_charts([chart], cache, engine or Engine())[0]
 
 
 def _strings(value: object) -> list[str]:
@@ -126,8 +131,8 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def social_card(title: str, subtitle: str, chart_svg: bytes, cache: RenderCache) -> bytes:
-    """A 1200×630 PNG for link previews: the title on the left, the page's main chart on the right."""
+def card_svg(title: str, subtitle: str, chart_svg: bytes) -> str:
+    """A 1200×630 link-preview card: the title on the left, the page's main chart on the right."""
     from xml.sax.saxutils import escape
 
     chart = chart_svg.decode()
@@ -142,18 +147,20 @@ def social_card(title: str, subtitle: str, chart_svg: bytes, cache: RenderCache)
     ]
     top = 120 + 56 * len(title_lines) + 24
     texts += [f'<text x="56" y="{top + 34 * i}" font-family="{FONT}" font-size="25" fill="#444">{escape(line)}</text>' for i, line in enumerate(subtitle_lines)]
-    svg = (
+    return (
         f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{CARD_WIDTH}" height="{CARD_HEIGHT}" '
         f'viewBox="0 0 {CARD_WIDTH} {CARD_HEIGHT}"><rect width="{CARD_WIDTH}" height="{CARD_HEIGHT}" fill="#ffffff"/>'
         f'<rect width="{CARD_WIDTH}" height="12" fill="#3f51b5"/>{"".join(texts)}{nested}</svg>'
     )
-    key = hashlib.sha256((svg + _engine_version()).encode()).hexdigest()[:32]
-    cached = cache.get(key, ".card.png")
-    if cached is not None:
-        return cached
-    import vl_convert
 
-    cache.renders += 1
-    png = vl_convert.svg_to_png(svg)
-    cache.put(key, ".card.png", png)
-    return png
+
+def social_cards(cards: Sequence[str], cache: RenderCache, engine: Engine) -> list[bytes]:
+    """Each card SVG as a PNG, from the cache when it can."""
+    keys = [_key(svg) for svg in cards]
+    found = [cache.get(key, ".card.png") for key in keys]
+    missing = [i for i, png in enumerate(found) if png is None]
+    for i, png in zip(missing, engine.map(rasterise, [(cards[i],) for i in missing]), strict=True):
+        cache.renders += 1
+        cache.put(keys[i], ".card.png", png)
+        found[i] = png
+    return [cast(bytes, png) for png in found]

@@ -56,3 +56,9 @@ def offline() -> Iterator[None]:
         yield
     finally:
         _OFFLINE.reset(token)
+
+
+def refuse_network() -> None:
+    """Refuse every network connection in this process from now on (a chart engine's worker process)."""
+    _install()
+    _OFFLINE.set(True)

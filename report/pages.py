@@ -19,15 +19,21 @@ from jinja2.exceptions import SecurityError
 from markupsafe import Markup
 
 from report import package_model, spec_model
+from report.changes import claims_at, compare, to_markdown
 from report.charts import Chart
-from report.claims import Claim, count, evaluate, failure
+from report.claims import Claim, claims_document, count, evaluate, failure
 from report.data import Dataset, Field
 from report.errors import ReportError
+from report.figures import dumps
+from report.history import baseline_ref, describe_ref
 from report.links import link_problem
+from report.package_model import Package
+from report.project import GENERATED_BY, Project
 from report.sandbox import SANDBOX_FIX, ProjectLoader, sandboxed
-from report.schema import Block, option_rows
+from report.schema import Block, json_schema, option_rows
 from report.spec import Report, Table
-from report.tables import markdown_table
+from report.spec_model import ReportSpec
+from report.tables import markdown_table, to_csv
 from report.text import Number, Source, finalize, inert
 
 FIGURES = "figures"
@@ -331,3 +337,84 @@ def render_data_page(env: jinja2.Environment, datasets: dict[str, Dataset], desc
 
     context = {"datasets": datasets, "package": descriptor, "fields_table": fields_table, "values_table": values_table, "summary_table": summary_table}
     return render_template(env, "data.md.j2", context)
+
+
+@dataclass
+class Generated:
+    """The generated part of the site: Markdown pages and other files by path under the docs folder."""
+
+    pages: dict[str, str] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    copies: dict[str, Path] = field(default_factory=dict)  # files published as they are (a large dataset's file)
+    nav: list[dict[str, str]] = field(default_factory=list)
+    reports: list[RenderedReport] = field(default_factory=list)
+    renders: int = 0
+
+
+def assemble(project: Project, reports: list[RenderedReport], datasets: dict[str, Dataset], descriptor: dict[str, Any], baseline: str | None) -> Generated:
+    """The site's pages and files from its rendered reports: each page with its header, the data, claims.json, schemas and nav."""
+    env = environment(project.templates)
+    out = Generated(reports=reports)
+    for rendered in reports:
+        report = rendered.report
+        out.pages[f"{report.slug}/index.md"] = _with_header(render_report_page(env, rendered), f"templates/reports/{report.template}", rendered.meta)
+        out.files.update({f"{report.slug}/{FIGURES}/{name}": content for name, content in rendered.files.items() if name != "social.png"})
+        if "social.png" in rendered.files:
+            out.files[f"{report.slug}/social.png"] = rendered.files["social.png"]
+            out.files.setdefault("social.png", rendered.files["social.png"])
+    listed = [r for r in reports if r.report.listed]
+    home = render_template(env, "index.md.j2", {"reports": listed, "restate": _restate_on_home})
+    out.pages["index.md"] = _with_header(home, "templates/index.md.j2")
+    out.pages["data.md"] = _with_header(render_data_page(env, _published_datasets(datasets, reports), descriptor), "templates/data.md.j2")
+    for dataset in datasets.values():
+        if dataset.large and dataset.file is not None:
+            out.copies[f"data/{Path(dataset.path).name}"] = dataset.file
+        else:
+            out.files[f"data/{Path(dataset.path).name}"] = to_csv(dataset.frame).encode()
+    out.files["schema/report.schema.json"] = dumps(json_schema(ReportSpec, "A report spec (templates/reports/<slug>.yaml)", "report/spec_model.py")).encode()
+    out.files["schema/datapackage.schema.json"] = dumps(json_schema(Package, "The data package (data/datapackage.yaml)", "report/package_model.py")).encode()
+    document = claims_document([(r.report, r.claims) for r in reports])
+    out.files["claims.json"] = dumps(document).encode()
+    out.pages["changes.md"] = _with_header(_changes_page(env, project, document, baseline), "templates/changes.md.j2")
+    # Nav titles are printed as they are by the theme: escaped here, once.
+    listed_nav = [{html.escape(r.report.nav_title): f"{r.report.slug}/index.md"} for r in reports if r.report.listed]
+    guides = [{html.escape(r.report.nav_title): f"{r.report.slug}/index.md"} for r in reports if not r.report.listed]
+    out.nav = [{"Home": "index.md"}, *listed_nav, {"Data": "data.md"}, {"What changed": "changes.md"}, *guides]
+    return out
+
+
+def _published_datasets(datasets: dict[str, Dataset], reports: list[RenderedReport]) -> dict[str, Dataset]:
+    """The datasets the data page documents: all but those only unlisted reports (such as the guide) read."""
+    unlisted_only = {name for r in reports if not r.report.listed for name in r.report.datasets} - {
+        name for r in reports if r.report.listed for name in r.report.datasets
+    }
+    return {name: dataset for name, dataset in datasets.items() if name not in unlisted_only}
+
+
+def _restate_on_home(rendered: RenderedReport, claim_id: str) -> Any:
+    """A report's claim said again on the home page, linked to the report."""
+    if claim_id not in rendered.claims:
+        raise ReportError.at(
+            "templates/index.md.j2", f"restate names no claim of {rendered.report.slug!r}", expected=", ".join(rendered.claims), found=claim_id
+        )
+    return restate_span(rendered.claims[claim_id], f"{rendered.report.slug}/")
+
+
+def _changes_page(env: Any, project: Project, document: dict[str, Any], baseline: str | None) -> str:
+    """The 'What changed' page: this build's claims against those of the earlier version."""
+    ref = baseline_ref(project.root) if baseline == "auto" else baseline
+    previous = claims_at(project.root, ref, project.claims_cache) if ref else None
+    context: dict[str, Any] = {"compared": previous is not None, "changes": Markup(""), "baseline": ""}
+    if previous is not None and ref is not None:
+        label = describe_ref(project.root, ref)
+        context.update(baseline=label, changes=Markup(to_markdown(compare(previous, document), label, "this version", heading="##", escape=inert)))
+    return render_template(env, "changes.md.j2", context)
+
+
+def _with_header(text: str, source: str, meta: dict[str, str] | None = None) -> str:
+    """A generated page with a first line saying what generated it (inside its front matter, if any)."""
+    note = f"Generated by {GENERATED_BY} from {source}; edit that file, not this page."
+    extra = "".join(f"{key}: {front_matter_value(value)}\n" for key, value in (meta or {}).items())
+    if text.startswith("---\n"):
+        return f"---\n# {note}\n{extra}{text[4:]}"
+    return f"<!-- {note} -->\n{text}"

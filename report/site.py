@@ -13,8 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from report.build import Generated
 from report.errors import ReportError
+from report.pages import Generated
 from report.sitedir import MARKER, MARKER_TEXT, check_site_dir, retired, site_lock, write_error
 from report.uptodate import source_date_epoch
 

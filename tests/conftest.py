@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,15 @@ def copy_project(destination: Path) -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def rendered_once() -> None:
+def one_engine() -> Iterator[None]:
+    """Builds draw charts in their own process: the test workers already use every core (the engine tests start workers explicitly)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REPORT_WORKERS", "1")
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rendered_once(one_engine: None) -> None:
     """Render the shipped charts into the project's cache once per test session, for the copies to share."""
     from report.build import generate
     from report.project import Project

@@ -31,12 +31,16 @@ def layer_with(spec: dict, mark: str) -> dict:
     raise AssertionError(f"no {mark} layer")
 
 
-def test_every_chart_validates_against_the_vega_lite_schema(charts: dict[str, Chart]) -> None:
+@pytest.mark.parametrize("spec", sorted((ROOT / "templates" / "reports").glob("*.yaml")), ids=lambda path: path.stem)
+def test_every_chart_validates_against_the_vega_lite_schema(spec) -> None:
+    # The build skips Altair's own validation (half its chart time): every chart kind the shipped reports use is checked here.
     schema = alt.vegalite.v6.schema.core.load_schema()
-    assert set(charts) == {"training-samples", "prm-size", "table2-benchmarks", "figure-vs-table"}
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    charts = build_charts(load_report(spec, load_package(ROOT / "data", ROOT), ROOT))
+    assert charts
     for chart in charts.values():
-        jsonschema.validate(chart.spec, schema)
-        assert chart.spec["$schema"].endswith("v6.4.1.json") or "/v6." in chart.spec["$schema"]
+        validator.validate(chart.spec)
+        assert "/v6." in chart.spec["$schema"]
 
 
 def test_left_panel_is_faithful_to_the_figure(charts: dict[str, Chart]) -> None:

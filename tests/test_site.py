@@ -12,6 +12,8 @@ from urllib.parse import urlparse
 import pytest
 
 from report.build import generate
+from report.cli import main
+from report.engine import Engine
 from report.errors import ReportError
 from report.figures import RenderCache
 from report.project import Project
@@ -131,10 +133,21 @@ def test_an_exception_half_way_through_mkdocs_leaves_the_site_untouched(project:
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site-")]
 
 
-def test_two_builds_are_byte_identical(project: Path, tmp_path: Path) -> None:
+def test_two_builds_are_byte_identical_whether_charts_come_from_the_cache_or_from_two_engines(project: Path, tmp_path: Path) -> None:
     publish(project, generate(Project(project)), tmp_path / "one")
-    publish(project, generate(Project(project), cache=RenderCache(None)), tmp_path / "two")
+    with Engine.started(2) as engine:
+        drawn = generate(Project(project), cache=RenderCache(None), engine=engine)
+        assert engine.workers == 2
+    assert drawn.renders >= 16
+    publish(project, drawn, tmp_path / "two")
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+def test_the_number_of_chart_engines_is_checked(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("REPORT_WORKERS", "two")
+    assert main(["--root", str(project), "build"]) == 1
+    assert "REPORT_WORKERS: must be a whole number of processes" in capsys.readouterr().err
+    assert not (project / "site").exists()
 
 
 def test_a_rebuild_with_no_change_renders_and_rewrites_nothing(project: Path, tmp_path: Path) -> None:

@@ -1,0 +1,140 @@
+"""The chart engine: vl-convert draws Vega-Lite as Vega, SVG and PNG, in worker processes when there is enough to draw.
+
+vl-convert runs one JavaScript engine per process and draws one chart at a time in it, so a build that has
+many charts to draw gives each core its own engine. Starting one costs about half a second; a build that
+finds few charts to draw, or runs on one core, draws them in its own process. A worker imports this module
+only, not the build's libraries.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from report.errors import ReportError
+from report.offline import refuse_network
+
+PNG_SCALE = 2
+T = TypeVar("T")
+# Below this many charts to draw, starting engines in other processes costs more than it saves.
+WORKERS_FROM = 4
+
+
+def worker_limit() -> int:
+    """How many chart engines a build may start: one per core it may run on, or REPORT_WORKERS if set (1: draw in the build's process)."""
+    setting = os.environ.get("REPORT_WORKERS")
+    if setting is not None:
+        if not setting.isdigit() or int(setting) < 1:
+            raise ReportError.at("REPORT_WORKERS", "must be a whole number of processes", expected="1, 2, …", found=setting, fix="set it to 1 or more")
+        return int(setting)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def stable_ids(svg: str, chart_id: str) -> str:
+    """The SVG with the ids the renderer numbers across a whole run (gradient_7) numbered within the chart: same chart, same bytes."""
+    found = list(dict.fromkeys(re.findall(r'id="((?:gradient|clip|pattern)_?\d+)"', svg)))
+    for number, old in enumerate(found):
+        svg = re.sub(rf'(?<=["#]){re.escape(old)}(?=[")])', f"{chart_id}-{old.rstrip('0123456789').rstrip('_')}-{number}", svg)
+    return svg
+
+
+def draw(spec_text: str, chart_id: str) -> tuple[bytes, bytes, dict[str, Any]]:
+    """One chart's SVG, PNG and Vega spec from its Vega-Lite JSON: compiled once, the PNG rasterised from the SVG."""
+    import vl_convert
+
+    vega = vl_convert.vegalite_to_vega(json.loads(spec_text))
+    svg = stable_ids(vl_convert.vega_to_svg(vega), chart_id)
+    return svg.encode(), vl_convert.svg_to_png(svg, scale=PNG_SCALE), vega
+
+
+def rasterise(svg: str) -> bytes:
+    """A PNG of an SVG at its own size (a link-preview card)."""
+    import vl_convert
+
+    return vl_convert.svg_to_png(svg)
+
+
+_WARM_UP = '{"mark": "point", "data": {"values": [{"a": 1}]}, "encoding": {"x": {"field": "a", "type": "quantitative"}}}'
+
+
+def _warm() -> None:
+    """Start a worker's engine at once (JavaScript runtime, Vega-Lite compiler, SVG and PNG), and keep the worker offline."""
+    refuse_network()
+    draw(_WARM_UP, "warm-up")
+
+
+@dataclass
+class Engine:
+    """Where charts are drawn: in this process, or in worker processes started for the first batch large enough to pay for them."""
+
+    limit: int = field(default_factory=worker_limit)
+    _pool: ProcessPoolExecutor | None = field(default=None, repr=False)
+    workers: int = 0
+
+    @classmethod
+    def started(cls, workers: int | None = None) -> Engine:
+        """An engine whose workers (``workers``, else one per core) start now, warming up while this process imports and reads the data."""
+        engine = cls()
+        engine._start(workers if workers is not None else engine.limit)
+        return engine
+
+    def _start(self, workers: int) -> None:
+        if workers < 2 or self._pool is not None:
+            return
+        # Spawned, not forked: the build's process holds threads (DuckDB's) that a fork would copy mid-flight.
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
+        self.workers = workers
+        for _ in range(workers):
+            self._pool.submit(int)  # each submission starts a worker; its initializer warms its engine
+
+    def map(self, function: Callable[..., T], jobs: Iterable[tuple[Any, ...]]) -> Iterator[T]:
+        """``function`` over each job's arguments, results in order: in the workers if there are enough jobs, else here.
+
+        A job's error is raised when its result is reached, as the function raised it.
+        """
+        jobs = list(jobs)
+        if self._pool is None and len(jobs) >= WORKERS_FROM:
+            self._start(min(self.limit, len(jobs)))
+        if self._pool is None or len(jobs) < 2:
+            return (function(*job) for job in jobs)
+        futures = [self._pool.submit(function, *job) for job in jobs]
+        return (_result(future) for future in futures)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _result(future: Future[T]) -> T:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise ReportError.at(
+            "build_report.py",
+            "a chart engine process stopped before it finished drawing",
+            fix="run the build again; if it stops again, build with one process: REPORT_WORKERS=1",
+        ) from None
+
+
+def engine_for(charts: Path) -> Engine:
+    """The engine for a build whose chart renders are kept in ``charts``: started at once if none is drawn yet, else on demand."""
+    cold = not charts.is_dir() or not any(charts.glob("*.svg"))
+    return Engine.started() if cold else Engine()
