@@ -15,19 +15,22 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
+ACTIONS = ROOT / ".github" / "actions"
+ACTION_FILES = sorted(ACTIONS.glob("*/action.yml"))
+PREPARE = "./.github/actions/prepare"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
 PAGES_PATHS = {"data/**", "templates/**", "report/**", "mkdocs.yml", "requirements.lock"}
 
 
-def schema_check(*files: Path) -> subprocess.CompletedProcess[str]:
-    """Run check-jsonschema with the GitHub workflow schema it ships (no network)."""
-    command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, files)]
+def schema_check(*files: Path, schema: str = "vendor.github-workflows") -> subprocess.CompletedProcess[str]:
+    """Run check-jsonschema with a GitHub schema it ships (workflows, or actions): no network."""
+    command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, files)]
     return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
 
 
-def load(name: str) -> dict[str, Any]:
-    """A workflow as a dict, with PyYAML's boolean `on` key (YAML 1.1) renamed back to "on"."""
-    document = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+def load(name: str, folder: Path = WORKFLOWS) -> dict[str, Any]:
+    """A workflow (or action) as a dict, with PyYAML's boolean `on` key (YAML 1.1) renamed back to "on"."""
+    document = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
     assert isinstance(document, dict), f"{name} is not a mapping"
     if True in document:
         document["on"] = document.pop(True)
@@ -45,9 +48,14 @@ def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
 
 
 def steps(workflow: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every step of every job."""
+    """Every step of every job, and of the local actions the jobs use (as if written in place)."""
     for job in workflow["jobs"].values():
-        yield from job.get("steps", [])
+        for step in job.get("steps", []):
+            used = step.get("uses", "")
+            if used.startswith("./.github/actions/"):
+                yield from load("action.yml", ROOT / used)["runs"]["steps"]
+            else:
+                yield step
 
 
 def runs(workflow: dict[str, Any]) -> str:
@@ -56,9 +64,14 @@ def runs(workflow: dict[str, Any]) -> str:
 
 
 def uses(workflow: dict[str, Any]) -> list[str]:
-    """Every action or reusable workflow the workflow uses."""
+    """Every action or reusable workflow the workflow uses (inside its local actions too)."""
     jobs = [job["uses"] for job in workflow["jobs"].values() if "uses" in job]
     return jobs + [step["uses"] for step in steps(workflow) if "uses" in step]
+
+
+def job_steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    """The steps written in the workflow itself."""
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
 
 
 def step_using(workflow: dict[str, Any], action: str) -> dict[str, Any]:
@@ -69,13 +82,16 @@ def step_using(workflow: dict[str, Any], action: str) -> dict[str, Any]:
 
 
 def test_there_are_workflows() -> None:
-    """Both workflows exist."""
-    assert {path.name for path in WORKFLOW_FILES} >= {"pr.yml", "pages.yml"}
+    """The test workflow, the Pages workflow and the set-up they share."""
+    assert {path.name for path in WORKFLOW_FILES} >= {"test.yml", "pages.yml"}
+    assert (ROOT / PREPARE / "action.yml").is_file()
 
 
 def test_workflows_match_github_schema() -> None:
-    """Every workflow validates against GitHub's workflow schema."""
+    """Every workflow validates against GitHub's workflow schema, and every local action against the action schema."""
     result = schema_check(*WORKFLOW_FILES)
+    assert result.returncode == 0, f"schema check failed:\n{result.stdout}\n{result.stderr}"
+    result = schema_check(*ACTION_FILES, schema="vendor.github-actions")
     assert result.returncode == 0, f"schema check failed:\n{result.stdout}\n{result.stderr}"
 
 
@@ -85,6 +101,16 @@ def test_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
     broken.write_text(yaml.safe_dump({"name": "broken", "on": "push", "jobs": {"build": {"name": "no runner, no steps"}}}), encoding="utf-8")
     result = schema_check(broken)
     assert result.returncode != 0, f"a broken workflow passed the schema check:\n{result.stdout}\n{result.stderr}"
+
+
+def test_the_shared_set_up_is_written_once() -> None:
+    """Python, the caches and Chromium are set up by the local action only: no workflow repeats those steps."""
+    for path in WORKFLOW_FILES:
+        workflow = load(path.name)
+        written = [step.get("uses", "").split("@")[0] for step in job_steps(workflow)]
+        assert "actions/setup-python" not in written and "actions/cache" not in written, f"{path.name} sets up Python or a cache itself"
+        assert PREPARE in written, f"{path.name} does not use {PREPARE}"
+        assert "apt-get" not in "\n".join(step.get("run", "") for step in job_steps(workflow))
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)
@@ -97,18 +123,25 @@ def test_every_action_is_pinned(path: Path) -> None:
     assert not unpinned, f"{path.name}: not pinned to vX.Y.Z or a 40-hex SHA: {unpinned}"
 
 
-def test_pr_workflow() -> None:
-    """Pull requests: tests, the site as an artifact, a claims summary, read-only token."""
-    workflow = load("pr.yml")
-    assert "pull_request" in triggers(workflow)
+def test_test_workflow() -> None:
+    """Pull requests and pushes to main: tests, the site as an artifact, a claims summary on pull requests, read-only token."""
+    workflow = load("test.yml")
+    on = triggers(workflow)
+    assert "pull_request" in on
+    assert on["push"]["branches"] == ["main"]
+    assert set(on["push"]["paths"]) >= PAGES_PATHS, f"missing paths: {PAGES_PATHS - set(on['push']['paths'])}"
     assert workflow["permissions"] == {"contents": "read"}
     for job in workflow["jobs"].values():
         assert job.get("permissions", {"contents": "read"}) == {"contents": "read"}
+    prepare = next(step for step in job_steps(workflow) if step.get("uses") == PREPARE)
+    assert prepare["with"]["chromium"] == "true"
     scripts = runs(workflow)
     assert "make test" in scripts
     assert "make site" in scripts
     assert "apt-get install" in scripts and "chromium" in scripts
     assert "GITHUB_STEP_SUMMARY" in scripts and "build_report.py diff --against" in scripts
+    summary = next(step for step in steps(workflow) if "GITHUB_STEP_SUMMARY" in step.get("run", ""))
+    assert "github.event_name == 'pull_request'" in summary["if"]
     uploads = {
         step["with"]["name"]: step["with"]["path"].rstrip("/") for step in steps(workflow) if step.get("uses", "").startswith("actions/upload-artifact@")
     }
@@ -124,13 +157,17 @@ def test_pr_workflow() -> None:
 
 
 def test_pages_triggers() -> None:
-    """Pages: pushes to main that touch the site's inputs, and manual runs."""
-    on = triggers(load("pages.yml"))
+    """Pages: a passed run of the test workflow on main, and manual runs; never a pull request's run."""
+    workflow = load("pages.yml")
+    on = triggers(workflow)
     assert "workflow_dispatch" in on
-    push = on["push"]
-    assert push["branches"] == ["main"]
-    assert set(push["paths"]) >= PAGES_PATHS, f"missing paths: {PAGES_PATHS - set(push['paths'])}"
-    assert ".github/workflows/pages.yml" in push["paths"]
+    assert "push" not in on, "Pages would test the same commit again"
+    run = on["workflow_run"]
+    assert run["workflows"] == [load("test.yml")["name"]]
+    assert run["types"] == ["completed"] and run["branches"] == ["main"]
+    condition = workflow["jobs"]["build"]["if"]
+    assert "github.event.workflow_run.conclusion == 'success'" in condition
+    assert "github.event.workflow_run.event == 'push'" in condition
 
 
 def test_pages_permissions_and_concurrency() -> None:
@@ -139,20 +176,20 @@ def test_pages_permissions_and_concurrency() -> None:
     assert workflow["permissions"] == {}
     assert workflow["concurrency"] == {"group": "pages", "cancel-in-progress": False}
     jobs = workflow["jobs"]
-    assert set(jobs) >= {"test", "build", "deploy"}
-    assert jobs["test"]["permissions"] == {"contents": "read"}
+    assert set(jobs) == {"build", "deploy"}
     assert jobs["build"]["permissions"] == {"contents": "read"}
     assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
 
 
 def test_pages_jobs() -> None:
-    """Pages: test, then build for the published URL, then deploy."""
+    """Pages: build the tested commit for the published URL, then deploy; the tests are not run again."""
     workflow = load("pages.yml")
     jobs = workflow["jobs"]
-    assert "make test" in runs({"jobs": {"test": jobs["test"]}})
-    assert jobs["build"]["needs"] in ("test", ["test"])
+    assert "make test" not in runs(workflow)
     assert jobs["deploy"]["needs"] in ("build", ["build"])
     build = {"jobs": {"build": jobs["build"]}}
+    checkout = step_using(build, "actions/checkout")["with"]
+    assert "github.event.workflow_run.head_sha" in checkout["ref"]
     assert step_using(build, "actions/configure-pages")["id"] == "pages"
     script = runs(build)
     assert "make site" in script
