@@ -129,6 +129,7 @@ def _social_cards(
         main_chart = charts[i][report.social_chart or next(iter(charts[i]))]
         subtitle = claims[i][report.headline].text if report.headline else report.summary
         cards.append((i, figures.card_svg(report.title, subtitle, published[i][f"{main_chart.id}.svg"])))
+        published[i]["social.svg"] = cards[-1][1].encode()
         metas[i] = {"social_image": f"{report.slug}/social.png", "social_alt": main_chart.description}
     for (i, _), png in zip(cards, figures.social_cards([svg for _, svg in cards], cache, engine), strict=True):
         published[i]["social.png"] = png

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -22,6 +23,10 @@ MAX_ROWS = 5000
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000", "#F0E442")
 INK = "__ink__"  # the colour of the value printed in a heatmap's cell
 TEXT = "__text__"  # prefix of the columns holding each value as the page prints it, for tooltips and labels
+DESCRIPTION = "__description__"  # each mark's tooltip rows, one per line: its aria-label in the SVG
+DODGE = "__dodge__"  # each mark's offset in pixels, where marks of several series would coincide on a categorical axis
+DODGE_STEP = 11  # pixels between marks that would coincide
+SIZE = "__size__"  # each point's size, smaller inside an earlier series' point at the same place on a continuous axis
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class Chart:
     description: str
     spec_file: str = ""
     formats: dict[str, NumberFormat | DateFormat] | None = None
+    zoom: bool = False
 
 
 def field_ref(name: str) -> str:
@@ -115,13 +121,61 @@ def _vega_data(table: Table, columns: list[str]) -> pd.DataFrame:
     return data
 
 
-def _tooltip(table: Table, fields: list[str]) -> list[alt.Tooltip]:
-    """Tooltip rows: each column's title and its value as the page prints it, then the source."""
-    tips = [
-        alt.Tooltip(field=field_ref(TEXT + name), type="nominal", title=table.titles.get(name, name.replace("_", " ")))
-        for name in dict.fromkeys(f for f in fields if f in table.frame.columns)
-    ]
-    return [*tips, alt.Tooltip(field="source", type="nominal", title="Source")]
+def _tooltip(table: Table, fields: list[str]) -> list[tuple[str, str]]:
+    """Tooltip rows, as (column, title): each column as the page prints it, then the source."""
+    tips = [(TEXT + name, table.titles.get(name, name.replace("_", " "))) for name in dict.fromkeys(f for f in fields if f in table.frame.columns)]
+    return [*tips, ("source", "Source")]
+
+
+def _described(layer: alt.Chart, tips: list[tuple[str, str]]) -> alt.Chart:
+    """A layer whose marks each carry their tooltip rows: as Vega's tooltip, and as the mark's description.
+
+    The description becomes the mark's ``aria-label`` in the SVG, one "Title: value" per line: screen readers read it,
+    and the page's script shows it as the mark's tooltip, with no chart runtime.
+    """
+    lines = " + '\\n' + ".join(f"{json.dumps(title + ': ')} + replace('' + datum[{json.dumps(column)}], /\\s+/g, ' ')" for column, title in tips)
+    return layer.transform_calculate(**{DESCRIPTION: lines}).encode(
+        tooltip=[alt.Tooltip(field=field_ref(column), type="nominal", title=title) for column, title in tips],
+        description=alt.Description(field=DESCRIPTION, type="nominal"),
+    )
+
+
+def _coinciding(data: pd.DataFrame, position: list[str], series: str | None) -> list[tuple[int, int]]:
+    """For each row: its series' place among the series with a mark at the same position, and how many there are."""
+    if series is None or series not in data.columns:
+        return [(0, 1)] * len(data)
+    keys = list(zip(*(data[column].astype(str) for column in position), strict=True))
+    names = list(data[series].astype(str))
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for key, name in zip(keys, names, strict=True):
+        if name not in groups.setdefault(key, []):
+            groups[key].append(name)
+    return [(groups[key].index(name), len(groups[key])) for key, name in zip(keys, names, strict=True)]
+
+
+def _dodge(data: pd.DataFrame, channel: str, position: list[str], series: str | None) -> Any:
+    """An offset along a categorical axis that moves marks aside only where marks of several series would coincide.
+
+    The axis must be a point scale (see `_lanes`), so that marks that move nowhere stay on their tick.
+    """
+    data[DODGE] = [(place - (count - 1) / 2) * DODGE_STEP for place, count in _coinciding(data, position, series)]
+    identity = alt.Scale(domain=[-1, 1], range=[-1, 1])
+    if channel == "x":
+        return alt.XOffset(field=DODGE, type="quantitative", scale=identity, title=None)
+    return alt.YOffset(field=DODGE, type="quantitative", scale=identity, title=None)
+
+
+def _lanes(padding: float) -> alt.Scale:
+    """A categorical axis as points (each value a tick), which offsets move marks around rather than across a band."""
+    return alt.Scale(type="point", padding=padding)
+
+
+def _nested(data: pd.DataFrame, x: Any, y: Any, series: spec_model.Series | None, size: float) -> Any:
+    """Point sizes on a continuous axis, where marks cannot move aside: a later series' mark drawn smaller inside an earlier one."""
+    if series is None:
+        return alt.value(size)
+    data[SIZE] = [size * 0.4**place for place, _ in _coinciding(data, [x.field, y.field], series.field)]
+    return alt.Size(field=SIZE, type="quantitative", scale=None, legend=None)
 
 
 def _series_scales(series: spec_model.Series, data: pd.DataFrame) -> tuple[alt.Scale, alt.Scale, list[str]]:
@@ -208,11 +262,11 @@ def _interval(base: alt.Chart, interval: spec_model.Interval, x: Any, y_field: s
     low, high = field_ref(lower), field_ref(upper)
     drawn: alt.Chart
     if band:
-        drawn = base.mark_area(opacity=0.18, clip=True).encode(x=x, y=alt.Y(field=low, type="quantitative"), y2=alt.Y2(field=high), color=color)
+        drawn = base.mark_area(opacity=0.18, clip=True, aria=False).encode(x=x, y=alt.Y(field=low, type="quantitative"), y2=alt.Y2(field=high), color=color)
     elif horizontal:
-        drawn = base.mark_rule(strokeWidth=1.5, clip=True).encode(y=x, x=alt.X(field=low, type="quantitative"), x2=alt.X2(field=high), color=color)
+        drawn = base.mark_rule(strokeWidth=1.5, clip=True, aria=False).encode(y=x, x=alt.X(field=low, type="quantitative"), x2=alt.X2(field=high), color=color)
     else:
-        drawn = base.mark_rule(strokeWidth=1.5, clip=True).encode(x=x, y=alt.Y(field=low, type="quantitative"), y2=alt.Y2(field=high), color=color)
+        drawn = base.mark_rule(strokeWidth=1.5, clip=True, aria=False).encode(x=x, y=alt.Y(field=low, type="quantitative"), y2=alt.Y2(field=high), color=color)
     return drawn
 
 
@@ -224,9 +278,13 @@ def points(report: Report, spec: spec_model.Points, table: Table) -> alt.TopLeve
     x, y, series = spec.x, spec.y, spec.series
     data = _vega_data(table, [x.field, y.field, series.field, *([spec.labels] if spec.labels else [])])
     color, shape, order = _series_scales(series, data)
+    categorical = x.type != "quantitative"
+    # Marks of several series at one place: moved aside along categories, drawn one inside the other on a number line.
+    offset = _dodge(data, "x", [x.field, y.field], series.field) if categorical else alt.Undefined
+    size = alt.value(150) if categorical else _nested(data, x, y, series, 150)
     sort = _x_sort(table, x) if x.type == "ordinal" else None
     x_label = alt.Axis(labelAngle=0, labelExpr=_format_expr(x.format), titlePadding=8)
-    x_enc = alt.X(field=field_ref(x.field), type=x.type, sort=sort, title=_title(x), axis=x_label, scale=alt.Scale(paddingOuter=0.4))
+    x_enc = alt.X(field=field_ref(x.field), type=x.type, sort=sort, title=_title(x), axis=x_label, scale=_lanes(0.4) if categorical else alt.Undefined)
     value = _value_axis(report, spec, table, y)
     y_enc = alt.Y(field=field_ref(y.field), type="quantitative", **value)
     legend = alt.Legend(title=None, symbolSize=110, values=order)
@@ -239,32 +297,36 @@ def points(report: Report, spec: spec_model.Points, table: Table) -> alt.TopLeve
                 report.spec_file, f"chart {spec.id!r}: the reference must select one row", line=spec.reference.spec_line, found=f"{len(rows)} rows"
             )
         level = float(table.frame.iloc[rows[0]][y.field])
-        layers.append(alt.Chart(pd.DataFrame({"level": [level]})).mark_rule(color="#9a9a9a", strokeDash=[4, 3], strokeWidth=1).encode(y=alt.Y("level:Q")))
-    colour = alt.Color(field=field_ref(series.field), type="nominal", scale=color, legend=legend, title=series.field)
+        layers.append(
+            alt.Chart(pd.DataFrame({"level": [level]})).mark_rule(color="#9a9a9a", strokeDash=[4, 3], strokeWidth=1, aria=False).encode(y=alt.Y("level:Q"))
+        )
+    series_title = table.titles.get(series.field, series.field)
+    colour = alt.Color(field=field_ref(series.field), type="nominal", scale=color, legend=legend, title=series_title)
     if spec.interval is not None:
-        layers.append(_interval(base, spec.interval, x_enc, y.field, colour, horizontal=False, band=spec.interval.style == "band"))
+        drawn = _interval(base, spec.interval, x_enc, y.field, colour, horizontal=False, band=spec.interval.style == "band")
+        layers.append(drawn.encode(xOffset=offset) if spec.interval.style != "band" else drawn)
     for name in spec.line:
         colors = series.colors or PALETTE
         stroke = colors[order.index(str(name)) % len(colors)]
         layers.append(
             base.transform_filter(alt.FieldEqualPredicate(field=field_ref(series.field), equal=str(name)))
-            .mark_line(color=stroke, strokeWidth=1.6, opacity=0.85)
-            .encode(x=x_enc, y=y_enc)
+            .mark_line(color=stroke, strokeWidth=1.6, opacity=0.85, aria=False)
+            .encode(x=x_enc, y=y_enc, xOffset=offset)
         )
     tooltip = _tooltip(table, [series.field, x.field, y.field, *([spec.labels] if spec.labels else [])])
-    layers.append(
-        base.mark_point(filled=True, size=150, opacity=1).encode(
-            x=x_enc,
-            y=y_enc,
-            color=colour,
-            shape=alt.Shape(field=field_ref(series.field), type="nominal", scale=shape, legend=legend, title=series.field),
-            tooltip=tooltip,
-        )
+    marks = base.mark_point(filled=True, opacity=1).encode(
+        x=x_enc,
+        y=y_enc,
+        xOffset=offset,
+        size=size,
+        color=colour,
+        shape=alt.Shape(field=field_ref(series.field), type="nominal", scale=shape, legend=legend, title=series_title),
     )
+    layers.append(_described(marks, tooltip))
     if spec.labels:
         layers.append(
-            base.mark_text(dy=17, fontSize=11, color="#222").encode(
-                x=x_enc, y=y_enc, text=alt.Text(field=field_ref(spec.labels), type="nominal", title=spec.labels)
+            base.mark_text(dy=17, fontSize=11, color="#222", aria=False).encode(
+                x=x_enc, y=y_enc, xOffset=offset, text=alt.Text(field=field_ref(spec.labels), type="nominal", title=spec.labels)
             )
         )
     return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT, title=spec.title)
@@ -275,36 +337,38 @@ def dots(report: Report, spec: spec_model.Dots, table: Table) -> alt.TopLevelMix
     x, y, series = spec.x, spec.y, spec.series
     data = _vega_data(table, [x.field, y.field, series.field])
     color, shape, order = _series_scales(series, data)
+    offset = _dodge(data, "y", [x.field, y.field], series.field)
+    series_title = table.titles.get(series.field, series.field)
     y_order = [str(v) for v in pd.unique(table.frame[y.field].astype(str))]
     legend = alt.Legend(title=None, symbolSize=90, values=order)
-    y_enc = alt.Y(field=field_ref(y.field), type="nominal", sort=y_order, title=None, axis=alt.Axis(labelLimit=260))
+    y_enc = alt.Y(field=field_ref(y.field), type="nominal", sort=y_order, title=None, axis=alt.Axis(labelLimit=260), scale=_lanes(0.5))
     value = _value_axis(report, spec, table, x)
     rule = (
         alt.Chart(data)
-        .mark_rule(color="#d0d0d0")
+        .mark_rule(color="#d0d0d0", aria=False)
         .encode(
             y=y_enc,
             x=alt.X(field=field_ref(x.field), aggregate="min", type="quantitative"),
             x2=alt.X2(field=field_ref(x.field), aggregate="max"),
         )
     )
-    colour = alt.Color(field=field_ref(series.field), type="nominal", scale=color, legend=legend, title=series.field)
+    colour = alt.Color(field=field_ref(series.field), type="nominal", scale=color, legend=legend, title=series_title)
     marks = (
         alt.Chart(data)
         .mark_point(filled=True, size=90, opacity=0.95)
         .encode(
             y=y_enc,
+            yOffset=offset,
             x=alt.X(field=field_ref(x.field), type="quantitative", **value),
             color=colour,
-            shape=alt.Shape(field=field_ref(series.field), type="nominal", scale=shape, legend=legend, title=series.field),
-            tooltip=_tooltip(table, [y.field, series.field, x.field]),
+            shape=alt.Shape(field=field_ref(series.field), type="nominal", scale=shape, legend=legend, title=series_title),
         )
     )
-    layers: list[alt.Chart] = [rule, marks]
+    layers: list[alt.Chart] = [rule, _described(marks, _tooltip(table, [y.field, series.field, x.field]))]
     if spec.interval is not None:
-        layers.insert(1, _interval(alt.Chart(data), spec.interval, y_enc, x.field, colour, horizontal=True, band=False))
+        layers.insert(1, _interval(alt.Chart(data), spec.interval, y_enc, x.field, colour, horizontal=True, band=False).encode(yOffset=offset))
     if spec.zero_rule:
-        layers.insert(0, alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="#555", strokeWidth=1.2).encode(x=alt.X("zero:Q")))
+        layers.insert(0, alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="#555", strokeWidth=1.2, aria=False).encode(x=alt.X("zero:Q")))
     return alt.layer(*layers).properties(width=WIDTH + 40, height=max(160, 30 * len(y_order)), title=spec.title)
 
 
@@ -319,11 +383,11 @@ def dumbbell(report: Report, spec: spec_model.Dumbbell, table: Table) -> alt.Top
     titles = {end.field: end.title or end.field for end in ends}
     long["which"] = long["which"].map(titles)
     y_order = [str(v) for v in data[y.field]]
-    y_enc = alt.Y(field=field_ref(y.field), type="nominal", sort=y_order, title=None, axis=alt.Axis(labelLimit=300))
+    y_enc = alt.Y(field=field_ref(y.field), type="nominal", sort=y_order, title=None, axis=alt.Axis(labelLimit=300), scale=_lanes(0.5))
     scale = alt.Scale(domain=_domain(x), nice=False, zero=False)
     rule = (
         alt.Chart(data)
-        .mark_rule(color="#b5b5b5", strokeWidth=2)
+        .mark_rule(color="#b5b5b5", strokeWidth=2, aria=False)
         .encode(
             y=y_enc,
             x=alt.X(field=field_ref(fields[0]), type="quantitative", scale=scale, title=_title(x)),
@@ -331,24 +395,22 @@ def dumbbell(report: Report, spec: spec_model.Dumbbell, table: Table) -> alt.Top
         )
     )
     order = list(titles.values())
+    offset = _dodge(long, "y", [y.field, "measure"], "which")
     legend = alt.Legend(title=None, symbolSize=90, values=order)
     marks = (
         alt.Chart(long)
         .mark_point(filled=True, size=100, opacity=1)
         .encode(
             y=y_enc,
+            yOffset=offset,
             x=alt.X(field="measure", type="quantitative", scale=scale, title=_title(x)),
-            color=alt.Color(field="which", type="nominal", scale=alt.Scale(domain=order, range=[e.color for e in ends]), legend=legend),
-            shape=alt.Shape(field="which", type="nominal", scale=alt.Scale(domain=order, range=[e.shape for e in ends]), legend=legend),
-            tooltip=[
-                alt.Tooltip(field=field_ref(y.field), type="nominal", title=table.titles.get(y.field, y.field)),
-                alt.Tooltip(field="which", type="nominal", title="Reported in"),
-                alt.Tooltip(field=TEXT + "measure", type="nominal", title=x.title or "Value"),
-                alt.Tooltip(field="source", type="nominal", title="Source"),
-            ],
+            color=alt.Color(field="which", type="nominal", scale=alt.Scale(domain=order, range=[e.color for e in ends]), legend=legend, title="Reported in"),
+            shape=alt.Shape(field="which", type="nominal", scale=alt.Scale(domain=order, range=[e.shape for e in ends]), legend=legend, title="Reported in"),
         )
     )
-    return alt.layer(rule, marks).properties(width=WIDTH + 40, height=max(160, 32 * len(y_order)), title=spec.title)
+    long[TEXT + y.field] = long[y.field].astype(str)
+    tips = [(TEXT + y.field, table.titles.get(y.field, y.field)), ("which", "Reported in"), (TEXT + "measure", x.title or "Value"), ("source", "Source")]
+    return alt.layer(rule, _described(marks, tips)).properties(width=WIDTH + 40, height=max(160, 32 * len(y_order)), title=spec.title)
 
 
 def line(report: Report, spec: spec_model.Line, table: Table) -> alt.TopLevelMixin:
@@ -362,11 +424,10 @@ def line(report: Report, spec: spec_model.Line, table: Table) -> alt.TopLevelMix
     layers: list[alt.Chart] = []
     if spec.interval is not None:
         layers.append(_interval(base, spec.interval, x_enc, y.field, _color(series, data, legend=False), horizontal=False, band=spec.interval.style != "bars"))
-    layers.append(base.mark_line(strokeWidth=2).encode(x=x_enc, y=y_enc, color=colour))
+    layers.append(base.mark_line(strokeWidth=2, aria=False).encode(x=x_enc, y=y_enc, color=colour))
     tooltip = _tooltip(table, [*([series.field] if series else []), x.field, y.field])
-    layers.append(
-        base.mark_point(filled=True, size=45 if spec.points else 0, opacity=1 if spec.points else 0).encode(x=x_enc, y=y_enc, color=colour, tooltip=tooltip)
-    )
+    points = base.mark_point(filled=True, opacity=1 if spec.points else 0).encode(x=x_enc, y=y_enc, color=colour, size=_nested(data, x, y, series, 45))
+    layers.append(_described(points, tooltip))
     return alt.layer(*layers).properties(width=WIDTH + 80, height=HEIGHT, title=spec.title)
 
 
@@ -380,8 +441,9 @@ def area(report: Report, spec: spec_model.Area, table: Table) -> alt.TopLevelMix
     colour = _color(series, data)
     base = alt.Chart(data)
     tooltip = _tooltip(table, [*([series.field] if series else []), x.field, y.field])
-    areas = base.mark_area(opacity=0.85 if spec.stack else 0.4).encode(x=x_enc, y=y_enc, color=colour)
-    marks = base.mark_point(filled=True, size=30, opacity=0.9).encode(x=x_enc, y=y_enc, color=colour, tooltip=tooltip)
+    areas = base.mark_area(opacity=0.85 if spec.stack else 0.4, aria=False).encode(x=x_enc, y=y_enc, color=colour)
+    sizes = _nested(data, x, y, series, 30) if not spec.stack else alt.value(30)
+    marks = _described(base.mark_point(filled=True, opacity=0.9).encode(x=x_enc, y=y_enc, color=colour, size=sizes), tooltip)
     return alt.layer(areas, marks).properties(width=WIDTH + 80, height=HEIGHT, title=spec.title)
 
 
@@ -401,9 +463,9 @@ def bar(report: Report, spec: spec_model.Bar, table: Table) -> alt.TopLevelMixin
     offset = alt.XOffset(field=field_ref(series.field), type="nominal", sort=_series_scales(series, data)[2]) if series and not spec.stack else alt.Undefined
     base = alt.Chart(data)
     tooltip = _tooltip(table, [*([series.field] if series else []), x.field, y.field])
-    layers = [base.mark_bar().encode(x=x_enc, y=y_enc, color=colour, xOffset=offset, tooltip=tooltip)]
+    layers = [_described(base.mark_bar().encode(x=x_enc, y=y_enc, color=colour, xOffset=offset), tooltip)]
     if spec.interval is not None:
-        rule = _interval(base, spec.interval, x_enc, y.field, alt.value("#333"), horizontal=False, band=False)
+        rule = _interval(base, spec.interval, x_enc, y.field, alt.value("#333333"), horizontal=False, band=False)
         layers.append(rule.encode(xOffset=offset))
     return alt.layer(*layers).properties(width=WIDTH + 80, height=HEIGHT, title=spec.title)
 
@@ -425,12 +487,12 @@ def heatmap(report: Report, spec: spec_model.Heatmap, table: Table) -> alt.TopLe
     )
     data[INK] = _ink(table.frame[color.field], color)
     base = alt.Chart(data)
-    layers = [base.mark_rect().encode(x=x_enc, y=y_enc, color=fill, tooltip=_tooltip(table, [y.field, x.field, color.field]))]
+    layers = [_described(base.mark_rect().encode(x=x_enc, y=y_enc, color=fill), _tooltip(table, [y.field, x.field, color.field]))]
     if spec.labels:
         text = alt.Text(field=field_ref(TEXT + color.field), type="nominal")
         for ink in ("white", "#111111"):
             on = base.transform_filter(alt.FieldEqualPredicate(field=INK, equal=ink))
-            layers.append(on.mark_text(fontSize=11, color=ink).encode(x=x_enc, y=y_enc, text=text))
+            layers.append(on.mark_text(fontSize=11, color=ink, aria=False).encode(x=x_enc, y=y_enc, text=text))
     return alt.layer(*layers).properties(width=width, height=max(160, 28 * len(down["sort"])), title=spec.title)
 
 
@@ -690,6 +752,8 @@ def _build_charts(report: Report) -> dict[str, Chart]:
             raise ReportError.at(
                 report.spec_file, f"chart {spec.id!r} is not a valid Vega-Lite chart: {error.message}", line=spec.spec_line, fix="check the chart's options"
             ) from None
+        if spec.zoom:
+            _zoomable(report, spec, vl)
         charts[spec.id] = Chart(
             id=spec.id,
             title=spec.title,
@@ -700,5 +764,43 @@ def _build_charts(report: Report) -> dict[str, Chart]:
             description=description,
             spec_file=report.spec_file,
             formats=table.formats,
+            zoom=spec.zoom,
         )
     return charts
+
+
+_CONTINUOUS = frozenset({"quantitative", "temporal"})
+ZOOM_PADDING = 8  # pixels
+
+
+def _zoomable(report: Report, spec: spec_model.ChartBase, vl: dict[str, Any]) -> None:
+    """Bind the chart's number and date axes to dragging and scrolling (drawn the same; Vega acts on it when a reader zooms).
+
+    Marks are clipped to the plot, so that marks zoomed out of it do not spill over the axes; the zoomed scales are
+    padded by half a point's width, so that the points at their ends are drawn whole.
+    """
+    layers = vl.get("layer") or [vl]
+    axes = [
+        channel
+        for channel in ("x", "y")
+        if any((layer.get("encoding") or {}).get(channel, {}).get("type") in _CONTINUOUS for layer in layers if isinstance(layer, dict))
+    ]
+    if not axes or any(key in vl for key in ("hconcat", "vconcat", "concat", "facet", "repeat")):
+        raise ReportError.at(
+            report.spec_file,
+            f"chart {spec.id!r}: zoom: needs a single chart with a number or date axis",
+            line=spec.spec_line,
+            expected="a line, area, points, dots, dumbbell or bar chart",
+            found=spec.kind,
+            fix="remove zoom: from this chart",
+        )
+    first = next((layer for layer in layers if all(channel in (layer.get("encoding") or {}) for channel in axes)), layers[0])
+    first["params"] = [*first.get("params", []), {"name": "zoom", "select": {"type": "interval", "encodings": axes}, "bind": "scales"}]
+    for layer in layers:
+        mark = layer.get("mark")
+        if mark is not None:
+            layer["mark"] = {**(mark if isinstance(mark, dict) else {"type": mark}), "clip": True}
+        for channel in axes:
+            encoding = (layer.get("encoding") or {}).get(channel)
+            if isinstance(encoding, dict) and encoding.get("type") in _CONTINUOUS:
+                encoding["scale"] = {"padding": ZOOM_PADDING, **(encoding.get("scale") or {})}

@@ -40,6 +40,7 @@ class Claim:
     values: dict[str, Any]
     line: int | None
     why: str = ""
+    short_html: str = ""  # the claim said again in a few words, if the spec gives it
 
     @property
     def anchor(self) -> str:
@@ -495,6 +496,7 @@ def evaluate(report: Report, spec: spec_model.ClaimBase) -> Claim:
         values=result.values,
         line=spec.spec_line,
         why=result.why,
+        short_html=_render(spec.short, context, checks, plain=False) if spec.short else "",
     )
 
 

@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -49,13 +50,13 @@ def stable_ids(svg: str, chart_id: str) -> str:
     return svg
 
 
-def draw(spec_text: str, chart_id: str) -> tuple[bytes, bytes, dict[str, Any]]:
-    """One chart's SVG, PNG and Vega spec from its Vega-Lite JSON: compiled once, the PNG rasterised from the SVG."""
+def draw(spec_text: str, chart_id: str, png: bool = True) -> tuple[bytes, bytes | None, dict[str, Any]]:
+    """One chart's SVG, PNG (if ``png``) and Vega spec from its Vega-Lite JSON: compiled once, the PNG rasterised from the SVG."""
     import vl_convert
 
     vega = vl_convert.vegalite_to_vega(json.loads(spec_text))
     svg = stable_ids(vl_convert.vega_to_svg(vega), chart_id)
-    return svg.encode(), vl_convert.svg_to_png(svg, scale=PNG_SCALE), vega
+    return svg.encode(), vl_convert.svg_to_png(svg, scale=PNG_SCALE) if png else None, vega
 
 
 def rasterise(svg: str) -> bytes:
@@ -66,6 +67,13 @@ def rasterise(svg: str) -> bytes:
 
 
 _WARM_UP = '{"mark": "point", "data": {"values": [{"a": 1}]}, "encoding": {"x": {"field": "a", "type": "quantitative"}}}'
+
+
+def _spawnable() -> bool:
+    """Whether a worker process can start as this one did: not when the main program has no file to run again (stdin)."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or os.path.isfile(path)
 
 
 def _warm() -> None:
@@ -90,7 +98,7 @@ class Engine:
         return engine
 
     def _start(self, workers: int) -> None:
-        if workers < 2 or self._pool is not None:
+        if workers < 2 or self._pool is not None or not _spawnable():
             return
         # Spawned, not forked: the build's process holds threads (DuckDB's) that a fork would copy mid-flight.
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
@@ -101,15 +109,35 @@ class Engine:
     def map(self, function: Callable[..., T], jobs: Iterable[tuple[Any, ...]]) -> Iterator[T]:
         """``function`` over each job's arguments, results in order: in the workers if there are enough jobs, else here.
 
-        A job's error is raised when its result is reached, as the function raised it.
+        A job's error is raised when its result is reached, as the function raised it. If the workers stop (a
+        worker killed, say), the jobs they had not finished are done here.
         """
         jobs = list(jobs)
         if self._pool is None and len(jobs) >= WORKERS_FROM:
             self._start(min(self.limit, len(jobs)))
         if self._pool is None or len(jobs) < 2:
             return (function(*job) for job in jobs)
-        futures = [self._pool.submit(function, *job) for job in jobs]
-        return (_result(future) for future in futures)
+        try:
+            futures = [self._pool.submit(function, *job) for job in jobs]
+        except BrokenProcessPool:  # the workers stopped since the last batch
+            self._stopped()
+            return (function(*job) for job in jobs)
+        return (self._result(future, function, job) for future, job in zip(futures, jobs, strict=True))
+
+    def _result(self, future: Future[T], function: Callable[..., T], job: tuple[Any, ...]) -> T:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self._stopped()
+            return function(*job)
+
+    def _stopped(self) -> None:
+        """The workers are gone: draw here from now on."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+        self.workers = 0
+        self.limit = 1
 
     def close(self) -> None:
         if self._pool is not None:
@@ -121,17 +149,6 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _result(future: Future[T]) -> T:
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        raise ReportError.at(
-            "build_report.py",
-            "a chart engine process stopped before it finished drawing",
-            fix="run the build again; if it stops again, build with one process: REPORT_WORKERS=1",
-        ) from None
 
 
 def engine_for(charts: Path) -> Engine:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from report.charts import FONT, Chart
 from report.engine import Engine, draw, rasterise
@@ -57,35 +57,86 @@ def _key(text: str) -> str:
     return hashlib.sha256((text + _engine_version()).encode()).hexdigest()[:32]
 
 
-SUFFIXES = (".svg", ".png", ".vg.json")
+# Each chart is drawn at two widths: the content column of a desktop page, and a phone's (where the wide drawing, scaled
+# down, would print its text too small to read). The page shows the one that fits; downloads are the wide one.
+WIDE, NARROW = 688, 360
+_COMPOUND = ("hconcat", "vconcat", "concat", "facet", "repeat")
+
+
+NARROW_LABELS = 130  # pixels a label may take in the narrow drawing (longer ones end in "…"; the tooltip has them whole)
+
+
+def sized(spec: dict[str, Any], width: int) -> dict[str, Any] | None:
+    """The spec drawn ``width`` pixels wide, axes and legend included (None for a compound chart, drawn as written).
+
+    Drawn narrow, long labels are shortened and the legend takes one column, so that the chart fits a phone's width.
+    """
+    if any(key in spec for key in _COMPOUND):
+        return None
+    drawn = {**spec, "width": width, "autosize": {"type": "fit-x", "contains": "padding"}, "padding": {"left": 5, "top": 5, "right": 16, "bottom": 5}}
+    return _narrowed(drawn) if width < WIDE else drawn
+
+
+def _narrowed(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {key: _narrowed(item) for key, item in value.items()}
+        if isinstance(out.get("labelLimit"), int | float):
+            out["labelLimit"] = min(out["labelLimit"], NARROW_LABELS)
+        if "columns" in out and isinstance(out["columns"], int):
+            out["columns"] = 1
+        return out
+    if isinstance(value, list):
+        return [_narrowed(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class _Drawing:
+    chart: int
+    name: str  # the file it becomes: <id>.svg (with .png and .vg.json) or <id>.narrow.svg (with .narrow.vg.json if it zooms)
+    text: str
+    full: bool  # a PNG and the Vega spec too
+    zoom: bool = False  # the Vega spec too, which the page loads when a reader zooms
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        return (".svg", ".png", ".vg.json") if self.full else (".svg", ".vg.json") if self.zoom else (".svg",)
 
 
 def render_charts(charts: Sequence[Chart], cache: RenderCache, engine: Engine) -> list[dict[str, bytes]]:
-    """The published files of each chart, by file name; SVG, PNG and Vega come from the cache when they can, the rest are drawn at once."""
-    texts = [dumps(chart.spec) for chart in charts]
-    keys = [_key(text) for text in texts]
-    found: list[dict[str, bytes | None]] = [{suffix: cache.get(key, suffix) for suffix in SUFFIXES} for key in keys]
-    missing = [i for i, files in enumerate(found) if any(content is None for content in files.values())]
-    for i in missing:
+    """The published files of each chart, by file name; drawings come from the cache when they can, the rest are drawn at once."""
+    drawings: list[_Drawing] = []
+    for i, chart in enumerate(charts):
+        wide, narrow = sized(chart.spec, WIDE), sized(chart.spec, NARROW)
+        drawings.append(_Drawing(i, chart.id, dumps(wide or chart.spec), True))
+        if narrow is not None:
+            drawings.append(_Drawing(i, f"{chart.id}.narrow", dumps(narrow), False, chart.zoom))
+    keys = [_key(drawing.text) for drawing in drawings]
+    found: list[dict[str, bytes | None]] = [{suffix: cache.get(key, suffix) for suffix in d.suffixes} for d, key in zip(drawings, keys, strict=True)]
+    missing = [n for n, files in enumerate(found) if any(content is None for content in files.values())]
+    for i in sorted({drawings[n].chart for n in missing}):
         _refuse_control_characters(charts[i])
-    drawn = engine.map(draw, [(texts[i], charts[i].id) for i in missing])
-    for i in missing:
+    drawn = engine.map(draw, [(drawings[n].text, drawings[n].name, drawings[n].full) for n in missing])
+    cache.renders += len({drawings[n].chart for n in missing})  # charts drawn (each at one or two widths)
+    for n in missing:
+        chart = charts[drawings[n].chart]
         try:
             svg, png, vega = next(drawn)
         except ValueError as error:
             raise ReportError.at(
-                charts[i].spec_file, f"chart {charts[i].id!r} could not be drawn: {error}", fix="check the chart's fields and options in the spec"
+                chart.spec_file, f"chart {chart.id!r} could not be drawn: {error}", fix="check the chart's fields and options in the spec"
             ) from None
-        cache.renders += 1
-        found[i] = {".svg": svg, ".png": png, ".vg.json": dumps(vega).encode()}
-        for suffix, content in found[i].items():
-            cache.put(keys[i], suffix, cast(bytes, content))
-    published = []
-    for chart, text, files in zip(charts, texts, found, strict=True):
-        named = {f"{chart.id}{suffix}": cast(bytes, content) for suffix, content in files.items()}
-        named[f"{chart.id}.vl.json"] = text.encode()
+        found[n] = {".svg": svg, ".png": png, ".vg.json": dumps(vega).encode()} if drawings[n].full else {".svg": svg, ".vg.json": dumps(vega).encode()}
+        found[n] = {suffix: found[n][suffix] for suffix in drawings[n].suffixes}
+        for suffix, content in found[n].items():
+            cache.put(keys[n], suffix, cast(bytes, content))
+    published: list[dict[str, bytes]] = [{} for _ in charts]
+    for drawing, files in zip(drawings, found, strict=True):
+        published[drawing.chart].update({f"{drawing.name}{suffix}": cast(bytes, content) for suffix, content in files.items()})
+        if drawing.full:
+            published[drawing.chart][f"{drawing.name}.vl.json"] = drawing.text.encode()
+    for chart, named in zip(charts, published, strict=True):
         named[f"{chart.id}.csv"] = to_csv(chart.data).encode()
-        published.append(named)
     return published
 
 

@@ -78,7 +78,14 @@ def environment(templates: Path) -> jinja2.Environment:
     env.filters["code"] = code
     env.filters["anchor"] = anchor
     env.filters["yaml"] = front_matter_value
+    env.filters["plural"] = plural
     return env
+
+
+def plural(number: object, word: str, many: str | None = None) -> str:
+    """A count and its noun, agreeing: 1 chart, 3 charts (``many`` for an irregular plural)."""
+    n = len(number) if isinstance(number, list | tuple | dict) else int(str(number))
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
 
 
 def front_matter_value(text: object) -> Markup:
@@ -105,30 +112,50 @@ def anchor(text: object) -> Markup:
     return Markup(re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "section")
 
 
-def _svg_size(svg: bytes) -> tuple[int, int]:
-    match = re.search(rb'<svg[^>]*?width="([\d.]+)"[^>]*?height="([\d.]+)"', svg)
-    if not match:
-        return 400, 300
-    return round(float(match.group(1))), round(float(match.group(2)))
+# Characters that Markdown reads as syntax, written as entities where data text lands in a chart (labels and
+# descriptions): the browser shows them the same, and no later reading of the page can take them for links or emphasis.
+_MARKDOWN_SYNTAX = MappingProxyType(str.maketrans({c: f"&#{ord(c)};" for c in "[]*_`{}|~\\"}))
+
+
+def _inert_svg_text(svg: str) -> str:
+    svg = re.sub(r'(aria-label=")([^"]*)(")', lambda m: m.group(1) + m.group(2).translate(_MARKDOWN_SYNTAX) + m.group(3), svg)
+    return re.sub(r">([^<]+)<", lambda m: ">" + m.group(1).translate(_MARKDOWN_SYNTAX) + "<", svg)
+
+
+def inline_svg(svg: bytes, css_class: str, label: str) -> str:
+    """A drawn chart to put in the page as it is: one line, classed, named for screen readers (its marks describe themselves)."""
+    text = svg.decode()
+    opening = text[: text.index(">") + 1]
+    named = opening.replace("<svg ", f'<svg role="group" aria-label="{html.escape(label, quote=True)}" focusable="false" ', 1)
+    named = named.replace('class="marks"', f'class="marks {css_class}"', 1)
+    return _inert_svg_text(named + text[len(opening) :].replace("\n", " "))
 
 
 def figure_block(chart: Chart, files: dict[str, bytes], caption: str = "") -> Markup:
-    """A figure: the static SVG at once, upgraded to an interactive chart by script, with downloads and data."""
-    width, height = _svg_size(files[f"{chart.id}.svg"])
+    """A figure: the chart drawn in the page (at a desktop's width and a phone's), its downloads and its data."""
     base = f"{FIGURES}/{chart.id}"
     caption_text = caption or inert(chart.caption)
     downloads = " · ".join(f"[{label}]({base}{suffix})" for label, suffix in (("PNG", ".png"), ("SVG", ".svg"), ("Vega-Lite", ".vl.json"), ("CSV", ".csv")))
     table = markdown_table(chart.data.drop(columns=["source"]), chart.titles, chart.formats)
+    narrow = files.get(f"{chart.id}.narrow.svg")
+    drawings = inline_svg(files[f"{chart.id}.svg"], "chart-wide" if narrow else "chart-only", chart.description)
+    if narrow:
+        drawings += inline_svg(narrow, "chart-narrow", chart.description)
+    # A chart that zooms names its Vega specs; the page's script loads the runtime only when a reader clicks Zoom.
+    vega = f' data-vega="{base}.vg.json"' + (f' data-vega-narrow="{base}.narrow.vg.json"' if narrow else "") if chart.zoom else ""
+    zoom = (
+        ' <button class="fig-share fig-zoom" type="button" aria-pressed="false" title="Zoom and pan this chart: drag it, or scroll over it">Zoom</button>'
+        if chart.zoom
+        else ""
+    )
     return Markup(
         f'<figure class="report-figure" id="fig-{chart.id}" markdown="1">\n'
-        f'<div class="report-chart" data-vega="{base}.vg.json" style="max-width: {width}px; aspect-ratio: {width} / {height}" markdown="1">\n'
-        f'![{inert(chart.description)}]({base}.svg){{ width="{width}" height="{height}" }}\n'
-        "</div>\n"
+        f'<div class="report-chart"{vega} markdown="0">{drawings}</div>\n'
         '<figcaption markdown="1">\n'
         f'<a class="fig-anchor" href="#fig-{chart.id}" title="Link to this figure">{inert(chart.title)}</a>{". " + caption_text if caption_text else ""}\n'
         f'<span class="fig-downloads">Download: {downloads}'
         f' <button class="fig-share" type="button" data-image="{base}.png" data-caption="{inert(chart.title)}"'
-        f' title="Copy a Markdown snippet of this figure for a discussion">Share</button></span>\n'
+        f' title="Copy a Markdown snippet of this figure for a discussion">Share</button>{zoom}</span>\n'
         "</figcaption>\n"
         "</figure>\n\n"
         f'<details class="report-data" markdown="1">\n<summary>Data behind this chart</summary>\n\n{table}\n\n</details>\n'
@@ -140,6 +167,14 @@ def claim_span(claim: Claim) -> Markup:
     return Markup(
         f'<span class="claim claim--{claim.kind}" id="{claim.anchor}" data-claim="{inert(claim.id)}">{claim.html}'
         f'<a class="claim-link" href="#{claim.anchor}" title="Link to this sentence" aria-label="Link to this sentence"></a></span>'
+    )
+
+
+def restate_ref(claim: Claim) -> Markup:
+    """A claim referred back to on its own page: its short form, a link to the full sentence."""
+    return Markup(
+        f'<a class="claim-ref claim-ref--{claim.kind}" href="#{claim.anchor}" data-claim="{inert(claim.id)}" '
+        f'title="The full sentence, checked against the data">{claim.short_html}</a>'
     )
 
 
@@ -187,8 +222,18 @@ class Helpers:
         return claim_span(found)
 
     def restate(self, claim_id: str) -> Markup:
-        """The claim said again, linked to where it is made."""
-        return restate_span(self._lookup("claim", self.rendered.claims, claim_id))
+        """The claim said again in its short form, linked to its full sentence (which appears once on the page)."""
+        claim = self._lookup("claim", self.rendered.claims, claim_id)
+        if not claim.short_html:
+            raise ReportError.at(
+                self.report.spec_file,
+                f"restate({claim_id!r}) needs the claim said in a few words",
+                line=claim.line,
+                expected="short: on the claim, e.g. short: Accuracy rises by {{ change }}.",
+                found="no short:",
+                fix=f"add short: to claim {claim_id!r}; the page says each full sentence once and refers back to it",
+            )
+        return restate_ref(claim)
 
     def figure(self, chart_id: str, caption: str = "") -> Markup:
         """The chart with its caption, downloads and data table."""
@@ -358,9 +403,10 @@ def assemble(project: Project, reports: list[RenderedReport], datasets: dict[str
     for rendered in reports:
         report = rendered.report
         out.pages[f"{report.slug}/index.md"] = _with_header(render_report_page(env, rendered), f"templates/reports/{report.template}", rendered.meta)
-        out.files.update({f"{report.slug}/{FIGURES}/{name}": content for name, content in rendered.files.items() if name != "social.png"})
+        cards = ("social.png", "social.svg")
+        out.files.update({f"{report.slug}/{FIGURES}/{name}": content for name, content in rendered.files.items() if name not in cards})
+        out.files.update({f"{report.slug}/{name}": rendered.files[name] for name in cards if name in rendered.files})
         if "social.png" in rendered.files:
-            out.files[f"{report.slug}/social.png"] = rendered.files["social.png"]
             out.files.setdefault("social.png", rendered.files["social.png"])
     listed = [r for r in reports if r.report.listed]
     home = render_template(env, "index.md.j2", {"reports": listed, "restate": _restate_on_home})

@@ -60,6 +60,10 @@ class ClaimBase(Block):
         default="observation", description="observation: words itself from the data; assertion: must hold, or the build stops"
     )
     text: str = Field(description="the sentence, a Jinja template over the values the check gives")
+    short: str | None = Field(
+        default=None,
+        description="the claim said again in a few words (a template over the same values), which restate() prints, linked to the sentence",
+    )
     each: str | None = Field(default=None, description="check once per value of this column (added to the where of every value read)")
     holds_in: Annotated[Literal["every", "any", "none"] | Annotated[int, Field(ge=1)], Doc("every, any, none, or a number of groups")] = Field(
         default="every", description="with each: in how many groups the check must hold: every, any, none, or at least N"
@@ -250,6 +254,10 @@ class ChartBase(Block):
     title: str = Field(default="", description="the chart's title")
     caption: str = Field(default="", description="the caption under the chart")
     data: str = Field(description="the table drawn: a name under data: or views:")
+    zoom: bool = Field(
+        default=False,
+        description="let readers zoom and pan the chart's number and date axes (drag, scroll); its script loads only when a reader clicks Zoom",
+    )
 
 
 class Points(ChartBase):

@@ -125,9 +125,9 @@ CHARTS_STATE = """() => [...document.querySelectorAll('.report-chart')].map(c =>
 
 
 def wait_for_charts(page: Page, timeout: float = 15_000) -> None:
-    """Move the pointer (report.js loads Vega on the first interaction), and wait until every static chart is a Vega view."""
+    """Wait until the page's script has made every chart interactive (tooltips, keyboard, legend), the pointer moved first."""
     page.mouse.move(2, 2)
     try:
         page.wait_for_function(CHARTS_READY, timeout=timeout)
     except PlaywrightTimeoutError:
-        raise AssertionError(f"{page.url}: charts not drawn by Vega within {timeout / 1000:g} s: {page.evaluate(CHARTS_STATE)}") from None
+        raise AssertionError(f"{page.url}: charts not interactive within {timeout / 1000:g} s: {page.evaluate(CHARTS_STATE)}") from None

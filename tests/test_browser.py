@@ -36,7 +36,8 @@ MODES: dict[str, dict[str, Any]] = {
     "desktop-dark": {"viewport": DESKTOP, "color_scheme": "dark"},
     "phone": {"viewport": PHONE, "color_scheme": "light"},
 }
-POINT_MARKS = "g.mark-symbol.role-mark path"  # Vega SVG data points; legend symbols are role-legend-symbol
+SHOWN = ":is(.chart-wide, .chart-only)"  # the drawing a desktop window shows (a phone shows .chart-narrow)
+POINT_MARKS = f"{SHOWN} g.mark-symbol.role-mark path"  # data points; legend symbols are role-legend-symbol
 TIMEOUT_MS = 15_000
 
 
@@ -126,7 +127,7 @@ class Visit:
     def go(self, path: str, idle: bool = False) -> Visit:
         """Open ``path`` of the site in this page and wait for its charts, if any; ``idle`` also waits for late loads (the search index)."""
         self.page.goto(urljoin(self.base_url, path), wait_until="networkidle" if idle else "load")
-        if self.javascript and self.page.locator(".report-chart[data-vega]").count():
+        if self.javascript and self.page.locator(".report-chart").count():
             wait_for_charts(self.page, TIMEOUT_MS)
         return self
 
@@ -212,7 +213,7 @@ def phone_problems(page: Page) -> list[str]:
         found.append(f"the page is {widths['scroll']} px wide in a {widths['inner']} px window")
     for box in page.locator(".report-chart").all():
         bounds = box.bounding_box()
-        drawing = box.locator("svg, img").first.bounding_box()
+        drawing = box.locator(".chart-narrow, .chart-only").first.bounding_box()
         if bounds is None or drawing is None:
             found.append("a chart is not displayed")
             continue
@@ -277,8 +278,9 @@ def test_every_page_in_each_mode_loads_clean_is_accessible_and_fits(visit: Calla
     assert problems == {}
 
 
-def test_each_chart_draws_one_mark_per_data_row(visit: Callable[..., Visit]) -> None:
-    """On every report, each chart becomes one interactive SVG with a point mark per row of its published data (a dumbbell, one per end)."""
+def test_each_chart_is_drawn_in_the_page_with_one_mark_per_data_row(visit: Callable[..., Visit]) -> None:
+    """On every report, each chart is an SVG in the page (no image, no chart runtime) with a described point mark per
+    row of its published data (a dumbbell, one per end), made interactive by the page's own script."""
     for path, plotted in report_charts().items():
         if not plotted:
             continue
@@ -289,16 +291,28 @@ def test_each_chart_draws_one_mark_per_data_row(visit: Callable[..., Visit]) -> 
         for chart in charts:
             box = page.locator(f"#fig-{chart} .report-chart")
             assert box.get_attribute("data-interactive") == "true"
-            assert box.locator("svg").count() == 1, f"{path} {chart}: not drawn as one SVG"
+            assert box.locator(f"svg{SHOWN}").count() == 1 and box.locator("img").count() == 0, f"{path} {chart}: not drawn as one SVG in the page"
             rows = chart_rows(page, chart)
             assert rows, f"{path} {chart}: no data"
-            marks = box.locator(POINT_MARKS).count()
-            assert marks == len(rows) * len(plotted[chart]), f"{path} {chart}: {marks} point marks for {len(rows)} rows"
+            marks = box.locator(POINT_MARKS)
+            assert marks.count() == len(rows) * len(plotted[chart]), f"{path} {chart}: {marks.count()} point marks for {len(rows)} rows"
+            assert all(label.strip() for label in marks.evaluate_all("ms => ms.map(m => m.getAttribute('aria-label') || '')")), (
+                f"{path} {chart}: a mark has no description"
+            )
+        assert not [url for url in opened.watch.requests if "vega" in urlsplit(url).path], f"{path}: a chart runtime or spec was loaded"
         opened.assert_clean()
 
 
-def test_hovering_a_point_shows_its_value(visit: Callable[..., Visit]) -> None:
-    """Hovering each point mark of the report shows a tooltip, inside the window, with that point's value; leaving the chart hides it."""
+def tooltip_values(page: Page) -> list[float]:
+    """The numbers the tooltip shows."""
+    cells = page.locator(".report-tooltip td").all_inner_texts()
+    return [float(c.replace(",", "")) for c in cells if re.fullmatch(r"-?[\d,]+(\.\d+)?", c.strip())]
+
+
+def test_every_point_shows_its_values_to_the_mouse_and_the_keyboard(visit: Callable[..., Visit]) -> None:
+    """Hovering each point mark of the report shows a tooltip, inside the window, with that point's value; leaving
+    hides it. The keyboard reaches each chart with Tab (one stop a chart), the arrow keys go from mark to mark, each
+    showing its tooltip, and Escape hides it."""
     plotted = report_charts()[REPORT]
     opened = visit(REPORT)
     page = opened.page
@@ -314,48 +328,146 @@ def test_hovering_a_point_shows_its_value(visit: Callable[..., Visit]) -> None:
             assert box is not None, f"{chart} point {index} is not displayed"
             page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
             tip.wait_for(state="visible")
-            cells = tip.locator("td").all_inner_texts()
-            shown = [float(c.replace(",", "")) for c in cells if re.fullmatch(r"-?[\d,]+(\.\d+)?", c.strip())]
-            assert float(row[column]) in shown, f"{chart} point {index}: tooltip {cells} lacks {column} = {row[column]}"
+            assert float(row[column]) in tooltip_values(page), f"{chart} point {index}: tooltip {tip.inner_text()!r} lacks {column} = {row[column]}"
             tip_box = tip.bounding_box()
             assert tip_box is not None and inside_window(page, tip_box), f"{chart} point {index}: the tooltip leaves the window: {tip_box}"
             page.mouse.move(1, DESKTOP["height"] - 1)
             tip.wait_for(state="hidden")
+    # The keyboard: Tab from the top of the page stops once in each chart's marks (and at each legend entry).
+    page.evaluate("window.scrollTo(0, 0); document.activeElement && document.activeElement.blur()")
+    reached: list[str] = []
+    last = ""
+    for _ in range(400):
+        page.keyboard.press("Tab")
+        where = page.evaluate(
+            "(() => { const e = document.activeElement; const f = e && !e.closest('.legend-entry') && e.closest('.report-chart svg') && e.closest('figure');"
+            " return e === document.body ? 'end' : f ? f.id : ''; })()"
+        )
+        if where == "end":
+            break
+        assert not where or where != last, f"Tab stopped at two marks of {where}"
+        if where:
+            reached.append(where)
+            assert tip.is_visible(), f"{where}: a focused mark shows no tooltip"
+        last = where
+    assert reached == [f"fig-{chart}" for chart in chart_ids(page)], f"Tab reached {reached}"
+    for chart in chart_ids(page):
+        marks = page.locator(f"#fig-{chart} {SHOWN} [role='graphics-symbol'][tabindex]")
+        marks.first.focus()
+        for index in range(marks.count()):
+            label = page.evaluate("document.activeElement.getAttribute('aria-label')")
+            assert label == marks.nth(index).get_attribute("aria-label"), f"{chart}: the arrow keys skipped mark {index}"
+            assert tip.is_visible() and tip.inner_text().replace("\t", ": ").split("\n")[0] == label.split("\n")[0], (
+                f"{chart}: the tooltip is not the focused mark's"
+            )
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Escape")
+        tip.wait_for(state="hidden")
     opened.assert_clean()
 
 
-def test_charts_show_as_images_without_javascript(visit: Callable[..., Visit]) -> None:
-    """With JavaScript off, every chart is its static image: loaded, visible, with a text alternative."""
+def test_a_tap_on_a_phone_shows_a_points_values(visit: Callable[..., Visit]) -> None:
+    """On a touch screen, tapping a point shows its tooltip; tapping elsewhere hides it."""
+    opened = visit(REPORT, viewport=PHONE, has_touch=True, is_mobile=True)
+    page = opened.page
+    mark = page.locator("#fig-prm-size .chart-narrow g.mark-symbol.role-mark path").first
+    mark.scroll_into_view_if_needed()
+    mark.tap()
+    tip = page.locator(".report-tooltip")
+    tip.wait_for(state="visible")
+    assert (mark.get_attribute("aria-label") or "").split("\n")[0] in tip.inner_text().replace("\t", ": ")
+    page.locator("h1").first.tap()
+    tip.wait_for(state="hidden")
+    opened.assert_clean()
+
+
+def test_a_legend_entry_shows_its_series_alone(visit: Callable[..., Visit]) -> None:
+    """Hovering a legend entry dims the other series' marks; clicking it keeps them dimmed until clicked again."""
+    opened = visit(REPORT)
+    page = opened.page
+    chart = page.locator(f"#fig-prm-size {SHOWN}")
+    entries = chart.locator(".legend-entry")
+    assert entries.count() >= 2, "the legend entries are not buttons"
+    points = chart.locator("g.mark-symbol.role-mark path")
+    dimmed = chart.locator("g.mark-symbol.role-mark path.mark-dimmed")
+    entries.first.hover()
+    kept = points.count() - dimmed.count()
+    assert 0 < kept < points.count(), f"{kept} of {points.count()} points stay bright while hovering one series"
+    page.mouse.move(1, 1)
+    assert dimmed.count() == 0
+    entries.first.click()
+    page.mouse.move(1, 1)
+    assert points.count() - dimmed.count() == kept and entries.first.get_attribute("aria-pressed") == "true"
+    entries.first.click()
+    page.mouse.move(1, 1)
+    assert dimmed.count() == 0 and entries.first.get_attribute("aria-pressed") == "false"
+    opened.assert_clean()
+
+
+def test_charts_are_drawn_without_javascript(visit: Callable[..., Visit]) -> None:
+    """With JavaScript off, every chart is still drawn in the page, at a readable size, and described for screen readers."""
     opened = visit(REPORT, java_script_enabled=False)
     page = opened.page
-    images = page.locator(".report-chart img")
-    assert images.count() == len(chart_ids(page)), "a chart has no static image"
-    for index in range(images.count()):
-        image = images.nth(index)
-        image.scroll_into_view_if_needed()
-        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
-        assert image.is_visible(), f"{image.get_attribute('src')} is not visible"
-        box = image.bounding_box()
-        assert box is not None and box["width"] > 100 and box["height"] > 100, f"{image.get_attribute('src')} is drawn too small: {box}"
-        assert (image.get_attribute("alt") or "").strip(), f"{image.get_attribute('src')} has no alt text"
+    drawings = page.locator(f".report-chart svg{SHOWN}")
+    assert drawings.count() == len(chart_ids(page)), "a chart is not drawn"
+    for index in range(drawings.count()):
+        drawing = drawings.nth(index)
+        drawing.scroll_into_view_if_needed()
+        box = drawing.bounding_box()
+        assert box is not None and box["width"] > 600 and box["height"] > 200, f"chart {index} is drawn too small: {box}"
+        assert drawing.get_attribute("role") == "group" and (drawing.get_attribute("aria-label") or "").strip(), f"chart {index} has no description"
+        assert drawing.locator(POINT_MARKS.removeprefix(SHOWN + " ")).count() > 0, f"chart {index} draws no point"
     opened.assert_clean()
 
 
-def test_dark_palette_keeps_charts_on_white(visit: Callable[..., Visit]) -> None:
-    """In dark mode the page is dark, but each chart stays on white with dark text, as it is drawn."""
+def chart_colours(page: Page, chart: str) -> dict[str, list[float]]:
+    """The luminance of a chart's background (behind it, if it is transparent) and of its texts, as shown."""
+    return page.locator(f"#fig-{chart} svg{SHOWN}").evaluate(
+        """svg => {
+          const lum = c => { const m = c.match(/[\\d.]+/g).map(Number); if (m.length > 3 && m[3] === 0) return null;
+            const l = v => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+            return 0.2126 * l(m[0]) + 0.7152 * l(m[1]) + 0.0722 * l(m[2]); };
+          const back = lum(getComputedStyle(svg.querySelector('rect')).fill);
+          return {background: [back === null ? lum(getComputedStyle(document.body).backgroundColor) : back],
+                  text: [...svg.querySelectorAll('text')].filter(t => t.textContent.trim()).map(t => lum(getComputedStyle(t).fill))};
+        }"""
+    )
+
+
+def test_charts_follow_the_palette_and_its_toggle(visit: Callable[..., Visit]) -> None:
+    """In dark mode the page and its charts are dark with light text; the palette toggle turns both light, text dark."""
     opened = visit(REPORT, color_scheme="dark")
     page = opened.page
     assert page.get_attribute("body", "data-md-color-scheme") == "slate"
-    body = page.evaluate("getComputedStyle(document.body).backgroundColor")
-    assert luminance(body) < 0.3, f"body background {body} is not dark"
+    for scheme in ("slate", "default"):
+        for chart in chart_ids(page):
+            colours = chart_colours(page, chart)
+            assert colours["text"], f"{chart}: no text"
+            if scheme == "slate":
+                assert colours["background"][0] < 0.1 and min(colours["text"]) > 0.4, f"{chart} in dark mode: {colours}"
+            else:
+                assert colours["background"][0] > 0.9 and max(colours["text"]) < 0.2, f"{chart} in light mode: {colours}"
+        if scheme == "slate":
+            page.locator("label.md-header__button[for^='__palette']:visible").first.click()
+            page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'default'")
+    opened.assert_clean()
+
+
+def test_print_shows_the_report_alone_with_its_links_spelled_out(visit: Callable[..., Visit]) -> None:
+    """Printed, a report has no navigation, header or footer; charts are whole, light and wide; links show their URL."""
+    opened = visit(REPORT, color_scheme="dark")
+    page = opened.page
+    page.emulate_media(media="print")
+    for hidden in (".md-header", ".md-sidebar--primary", ".md-footer", ".fig-share"):
+        assert not page.locator(hidden).first.is_visible(), f"{hidden} is printed"
     for chart in chart_ids(page):
-        box = page.locator(f"#fig-{chart} .report-chart")
-        background = box.evaluate("e => getComputedStyle(e).backgroundColor")
-        assert luminance(background) > 0.95, f"{chart}: background {background} is not white"
-        fills = box.locator("svg text").evaluate_all("texts => texts.filter(t => t.textContent.trim()).map(t => getComputedStyle(t).fill)")
-        assert fills, f"{chart}: no text"
-        light = [fill for fill in fills if luminance(fill) > 0.3]
-        assert light == [], f"{chart}: text too light to read on white: {light}"
+        colours = chart_colours(page, chart)
+        assert colours["background"][0] > 0.9 and max(colours["text"]) < 0.2, f"{chart} is not printed light: {colours}"
+        assert page.locator(f"#fig-{chart}").evaluate("f => getComputedStyle(f).breakInside") == "avoid"
+    link = page.locator(".md-content a[href^='http']").first
+    href = link.get_attribute("href") or ""
+    assert href in link.evaluate("a => getComputedStyle(a, '::after').content"), f"the printed link does not show {href}"
+    assert len(page.pdf()) > 10_000
     opened.assert_clean()
 
 
@@ -460,7 +572,7 @@ def test_untrusted_text_is_shown_as_written_and_never_runs(browser: Browser, pay
         seen = ""
         for path in paths:
             page.goto(urljoin(base, path), wait_until="load")
-            if page.locator(".report-chart[data-vega]").count():
+            if page.locator(".report-chart").count():
                 wait_for_charts(page, TIMEOUT_MS)
             page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
             for point in page.locator(POINT_MARKS).all()[:12]:  # tooltips show labels too
@@ -493,22 +605,39 @@ def test_share_copies_a_markdown_snippet_of_the_figure(browser: Browser, base_ur
         context.close()
 
 
-def test_vega_loads_only_on_chart_pages_and_only_when_needed(browser: Browser, base_url: str) -> None:
-    """The static charts need no script: Vega is fetched once a reader interacts or a chart nears the screen, never elsewhere."""
-    context = browser.new_context(viewport=DESKTOP)
-    try:
-        page = context.new_page()
-        requested: list[str] = []
-        page.on("request", lambda request: requested.append(request.url))
-        page.goto(urljoin(base_url, "data/index.html"), wait_until="networkidle")
-        page.mouse.move(5, 5)
-        page.wait_for_timeout(500)
-        assert not [url for url in requested if url.endswith("vega.min.js")], "a page without charts loaded Vega"
-        page.goto(urljoin(base_url, REPORT), wait_until="networkidle")
-        page.wait_for_timeout(500)
-        assert not [url for url in requested if url.endswith("vega.min.js")], "Vega loaded before any chart was near the screen"
-        page.mouse.move(10, 10)
-        wait_for_charts(page, TIMEOUT_MS)
-        assert [url for url in requested if url.endswith("vega.min.js")]
-    finally:
-        context.close()
+def test_the_chart_runtime_loads_only_when_a_reader_zooms(visit: Callable[..., Visit]) -> None:
+    """A chart that declares zoom: is drawn like any other; clicking Zoom loads the chart runtime and its spec from the
+    site, redraws it at the same size (nothing moves), scrolling zooms its axis, its points keep their tooltips, and
+    Reset puts the drawing back. No other page ever loads the runtime."""
+    opened = visit(REPORT)
+    opened.page.locator(f"#fig-prm-size {POINT_MARKS}").first.hover()
+    opened.go("guide/index.html")
+    page = opened.page
+    runtime = lambda: [urlsplit(url).path.rsplit("/", 1)[-1] for url in opened.watch.requests if "vega" in urlsplit(url).path or url.endswith(".vg.json")]  # noqa: E731
+    assert runtime() == [], "the chart runtime loaded before a reader asked"
+    figure = page.locator("#fig-example-line")
+    box = figure.locator(".report-chart")
+    box.scroll_into_view_if_needed()
+    before = box.bounding_box()
+    figure.locator(".fig-zoom").click()
+    zoomed = figure.locator(".report-zoomed svg")
+    zoomed.wait_for()
+    assert runtime() == ["vega.min.js", "example-line.vg.json"]
+    assert box.bounding_box() == before, "the chart moved or changed size when it became zoomable"
+    ticks = "ts => ts.map(t => t.textContent)"
+    labels = zoomed.locator(".role-axis-label text").evaluate_all(ticks)
+    area = zoomed.bounding_box()
+    assert area is not None
+    page.mouse.move(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2)
+    page.mouse.wheel(0, -400)
+    page.wait_for_function(
+        "([svg, before]) => [...svg.querySelectorAll('.role-axis-label text')].map(t => t.textContent).join() !== before",
+        arg=[zoomed.element_handle(), ",".join(labels)],
+    )
+    mark = zoomed.locator("g.mark-symbol.role-mark path[tabindex]").first
+    mark.focus()
+    page.locator(".report-tooltip").wait_for(state="visible")
+    figure.locator(".fig-zoom").click()
+    assert figure.locator(".report-zoomed").count() == 0 and box.bounding_box() == before
+    assert figure.locator(".fig-zoom").get_attribute("aria-pressed") == "false"
+    opened.assert_clean()

@@ -86,8 +86,10 @@ def test_field_names_with_path_characters_are_escaped() -> None:
 def test_render_writes_every_format_and_caches_by_spec(charts: dict[str, Chart], tmp_path) -> None:
     cache = RenderCache(tmp_path)
     files = render(charts["prm-size"], cache)
-    assert set(files) == {f"prm-size{s}" for s in (".svg", ".png", ".vg.json", ".vl.json", ".csv")}
+    assert set(files) == {f"prm-size{s}" for s in (".svg", ".narrow.svg", ".png", ".vg.json", ".vl.json", ".csv")}
     assert files["prm-size.svg"].startswith(b"<svg") and b"Skywork-PRM-7B" in files["prm-size.svg"]
+    # Drawn for a desktop's column and a phone's: the one the page shows fits the column, with legible text.
+    assert b'width="688"' in files["prm-size.svg"][:400] and b'width="360"' in files["prm-size.narrow.svg"][:400]
     assert files["prm-size.png"][:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads(files["prm-size.vg.json"])["$schema"].startswith("https://vega.github.io/schema/vega/")
     assert cache.renders == 1

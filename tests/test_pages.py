@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -10,10 +12,12 @@ import pytest
 from report.build import check, generate
 from report.errors import ReportError
 from report.figures import RenderCache
+from report.pages import plural
 from report.project import Project
 from tests.conftest import ROOT, replace_in
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
+DRAWING = re.compile(r"(<svg\b[^>]*>).*?</svg>", re.S)
 PAGES = {"index.md": "index.md", "figure6/index.md": "figure6.md", "table2/index.md": "table2.md", "data.md": "data.md"}
 
 
@@ -22,14 +26,21 @@ def pages() -> dict[str, str]:
     return generate(Project(ROOT), cache=RenderCache(None)).pages
 
 
+def reviewable(page: str) -> str:
+    """The page as a reviewer reads it: each inline chart keeps its opening tag (size, classes and the
+    description screen readers announce) but not its drawing, which the chart tests check."""
+    return DRAWING.sub(r"\1…</svg>", page)
+
+
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_rendered_markdown_matches_the_reviewed_snapshot(pages: dict[str, str], page: str) -> None:
     """Refresh with `make snapshots`, then review the diff before committing it."""
     snapshot = SNAPSHOTS / PAGES[page]
+    text = reviewable(pages[page])
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        snapshot.write_text(pages[page], encoding="utf-8")
+        snapshot.write_text(text, encoding="utf-8")
     assert snapshot.is_file(), f"no snapshot for {page}: run `make snapshots` and review it"
-    assert pages[page] == snapshot.read_text(encoding="utf-8"), f"{page} changed: run `make snapshots` and review the diff"
+    assert text == snapshot.read_text(encoding="utf-8"), f"{page} changed: run `make snapshots` and review the diff"
 
 
 def test_generated_pages_say_what_generated_them(pages: dict[str, str]) -> None:
@@ -75,3 +86,57 @@ def test_data_text_is_inert_on_the_page(project: Path) -> None:
     page = generate(Project(project), cache=RenderCache(None)).pages["figure6/index.md"]
     assert "<script>" not in page and "](javascript:" not in page
     assert "&#60;script&#62;alert(1)&#60;/script&#62; &#42;bold&#42; &#91;x&#93;(javascript:alert(1)) &#123;&#123; 7&#42;7 &#125;&#125;" in page
+
+
+def plain(markup: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+
+
+@pytest.mark.parametrize("page", ["figure6/index.md", "table2/index.md"])
+def test_each_claim_is_said_in_full_once_and_referred_back_to_in_short(pages: dict[str, str], page: str) -> None:
+    """A claim's full sentence appears once on its page; a restatement is its short form, linked to the sentence."""
+    text = pages[page]
+    sentences = re.findall(r'<span class="claim claim--\w+" id="(claim-[\w-]+)"[^>]*>(.*?)<a class="claim-link"', text)
+    assert sentences, f"{page} states no claim"
+    shown = plain(DRAWING.sub("", text))
+    repeated = {anchor: shown.count(plain(sentence)) for anchor, sentence in sentences if shown.count(plain(sentence)) != 1}
+    assert repeated == {}, f"{page} prints these sentences more than once"
+    references = re.findall(r'<a class="claim-ref claim-ref--\w+" href="#(claim-[\w-]+)"', text)
+    assert references and set(references) <= {anchor for anchor, _ in sentences}, f"{page}: a short restatement links nowhere on the page"
+
+
+def test_a_restated_claim_needs_its_short_form(project: Path) -> None:
+    spec = project / "templates" / "reports" / "figure6.yaml"
+    lines = spec.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next(n for n, line in enumerate(lines) if line.startswith("    short: "))
+    end = next(n for n in range(start + 1, len(lines)) if not lines[n].startswith("      "))
+    spec.write_text("".join(lines[:start] + lines[end:]), encoding="utf-8")
+    with pytest.raises(ReportError) as caught:
+        check(Project(project))
+    problem = caught.value.problems[0]
+    assert problem.file == "templates/reports/figure6.yaml" and problem.line is not None and "short:" in str(caught.value)
+
+
+def test_counts_agree_with_their_nouns(pages: dict[str, str]) -> None:
+    assert (plural(1, "chart"), plural(4, "chart"), plural(0, "chart"), plural(["a"], "analysis", "analyses")) == (
+        "1 chart",
+        "4 charts",
+        "0 charts",
+        "1 analysis",
+    )
+    wrong = [
+        found
+        for text in pages.values()
+        for found in re.findall(r"(?<![\d.,])1 (?:chart|claim|report|checked sentence|assertion|row|dataset|file)s\b", plain(text))
+    ]
+    assert wrong == []
+
+
+def test_the_home_page_shows_a_card_per_listed_report(pages: dict[str, str]) -> None:
+    """Each listed report: its card, with its social image (a picture of its main chart), its headline and its counts."""
+    home = pages["index.md"]
+    cards = home.split('<article class="report-card"')[1:]
+    assert len(cards) == 2
+    for card, slug in zip(cards, ("figure6", "table2"), strict=True):
+        assert f']({slug}/social.svg){{ width="1200" height="630"' in card
+        assert '**Headline:** <span class="claim' in card and re.search(r"\d+ charts?\.", plain(card))

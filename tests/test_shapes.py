@@ -117,8 +117,8 @@ def test_a_time_series_gets_a_time_axis_and_readable_dates(built: Path) -> None:
     assert re.search(r"(Lima|Quito|Hobart), (January|February|March|April|May|June|July|August|September|October|November|December) 202[123]", sentences)
     assert " mm" in sentences and "points" not in sentences
     svg = (built / "monthly-weather" / "figures" / "rainfall-mm-by-month.svg").read_text(encoding="utf-8")
-    assert re.search(r"aria-label=\"Month: Jan 2021; Rainfall \(mm\): [\d.]+; [^\"]*Source: data/monthly_weather.csv, line 2", svg), (
-        "marks describe dates readably"
+    assert re.search(r"aria-label=\"[^\"]*Month: January 2021&#xA;Rainfall \(mm\): [\d.]+&#xA;Source: data/monthly_weather.csv, line 2", svg), (
+        "marks describe dates readably, one line per value, with their source"
     )
 
 

@@ -1,77 +1,238 @@
-/* Upgrade each static chart to an interactive Vega view, on pages that have charts only.
-   Vega is served by the site itself; nothing is fetched from another host. */
+/* The report pages' own script: chart tooltips from each mark's description (no chart runtime), keyboard
+   and touch access to the marks, legend highlighting, shareable links and sortable tables. Everything works
+   from the page itself; the only thing ever fetched is the chart runtime and a chart's Vega spec, from this
+   site, when a reader clicks Zoom on a chart that declares it. */
 (function () {
   "use strict";
-  var script = document.currentScript;
-  var vegaUrl = new URL("vendor/vega/vega.min.js", script ? script.src : location.href).href;
 
-  function loadVega() {
-    if (window.vega) return Promise.resolve(window.vega);
-    return new Promise(function (resolve, reject) {
-      var tag = document.createElement("script");
-      tag.src = vegaUrl;
-      tag.onload = function () { resolve(window.vega); };
-      tag.onerror = reject;
-      document.head.appendChild(tag);
-    });
+  // A chart's marks are the SVG elements that carry a description: role "graphics-symbol" and an aria-label
+  // holding one "Title: value" per line. Axes, legends and titles carry descriptions too, and are not marks.
+  var NOT_MARKS = { axis: 1, legend: 1, title: 1 };
+  function isMark(element) {
+    return element instanceof Element && element.matches('svg [role="graphics-symbol"][aria-label]') &&
+      !NOT_MARKS[element.getAttribute("aria-roledescription")];
+  }
+  function markAt(element, box) {
+    while (element && element !== box) {
+      if (isMark(element)) return element;
+      element = element.parentNode;
+    }
+    return null;
+  }
+  function shown(box) {
+    return Array.prototype.filter.call(box.querySelectorAll("svg"), function (svg) {
+      return svg.getBoundingClientRect().width > 0;
+    })[0] || null;
+  }
+  function marksOf(svg) {
+    return svg ? Array.prototype.filter.call(svg.querySelectorAll('[role="graphics-symbol"][aria-label]'), isMark) : [];
   }
 
   var tip = null;
-  function tooltip(handler, event, item, value) {
+  function showTip(mark, x, y) {
     if (!tip) {
       tip = document.createElement("div");
       tip.className = "report-tooltip";
+      tip.id = "report-tooltip";
       tip.setAttribute("role", "tooltip");
       document.body.appendChild(tip);
     }
-    if (value == null || value === "") {
-      tip.hidden = true;
-      return;
-    }
     var table = document.createElement("table");
-    var entries = typeof value === "object" ? Object.entries(value) : [["", value]];
-    entries.forEach(function (entry) {
+    var label = mark.getAttribute("aria-label");
+    // Our marks describe themselves one "Title: value" a line; a Vega-Lite chart written by hand, "Title: value; …".
+    label.split(label.indexOf("\n") >= 0 ? "\n" : "; ").forEach(function (line) {
       var row = table.insertRow();
+      var split = line.indexOf(": ");
       var key = document.createElement("th");
-      key.textContent = entry[0];
+      key.textContent = split > 0 ? line.slice(0, split) : "";
       row.appendChild(key);
-      row.insertCell().textContent = String(entry[1]);
+      row.insertCell().textContent = split > 0 ? line.slice(split + 2) : line;
     });
     tip.replaceChildren(table);
     tip.hidden = false;
-    var x = Math.min(event.clientX + 12, window.innerWidth - tip.offsetWidth - 8);
-    var y = Math.min(event.clientY + 12, window.innerHeight - tip.offsetHeight - 8);
-    tip.style.left = Math.max(8, x) + "px";
-    tip.style.top = Math.max(8, y) + "px";
+    if (x === undefined) {
+      var box = mark.getBoundingClientRect();
+      x = box.right;
+      y = box.bottom;
+    }
+    var left = Math.min(x + 12, window.innerWidth - tip.offsetWidth - 8);
+    var top = y + 12 + tip.offsetHeight > window.innerHeight - 8 ? y - tip.offsetHeight - 12 : y + 12;
+    tip.style.left = Math.max(8, left) + "px";
+    tip.style.top = Math.max(8, top) + "px";
+  }
+  function hideTip() {
+    if (tip) tip.hidden = true;
+  }
+
+  function colourOf(element) {
+    var fill = element.getAttribute("fill");
+    return fill && fill !== "none" && fill !== "transparent" ? fill : element.getAttribute("stroke");
+  }
+
+  // Hovering or clicking a legend entry shows its series alone (the others dimmed); clicking again shows all.
+  function legends(svg) {
+    var pinned = null;
+    var show = function (colour) {
+      svg.querySelectorAll(".role-mark > *").forEach(function (item) {
+        var own = colourOf(item);
+        item.classList.toggle("mark-dimmed", colour !== null && own !== colour && item.getAttribute("stroke") !== colour);
+      });
+    };
+    svg.querySelectorAll(".role-legend-entry .role-scope > g").forEach(function (entry) {
+      var symbol = entry.querySelector(".role-legend-symbol path");
+      var label = entry.querySelector(".role-legend-label text");
+      if (!symbol || !label || entry.classList.contains("legend-entry")) return;
+      var colour = colourOf(symbol);
+      var legend = entry.closest(".role-legend");
+      if (legend) legend.setAttribute("role", "group"); // a graphics symbol's children are not reachable; a group's are
+      entry.classList.add("legend-entry");
+      entry.setAttribute("tabindex", "0");
+      entry.setAttribute("role", "button");
+      entry.setAttribute("aria-pressed", "false");
+      entry.setAttribute("aria-label", "Show " + label.textContent + " alone");
+      var toggle = function () {
+        pinned = pinned === colour ? null : colour;
+        svg.querySelectorAll(".legend-entry").forEach(function (other) {
+          other.setAttribute("aria-pressed", String(pinned !== null && other === entry));
+        });
+        show(pinned);
+      };
+      entry.addEventListener("pointerenter", function () { show(colour); });
+      entry.addEventListener("pointerleave", function () { show(pinned); });
+      entry.addEventListener("click", toggle);
+      entry.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          toggle();
+        }
+      });
+    });
+  }
+
+  // The chart is one stop for Tab (its first mark); the arrow keys then move from mark to mark.
+  function reachable(svg) {
+    var marks = marksOf(svg);
+    var current = marks.filter(function (mark) { return mark.getAttribute("tabindex") === "0"; })[0] || marks[0];
+    marks.forEach(function (mark) {
+      mark.setAttribute("tabindex", mark === current ? "0" : "-1");
+      mark.setAttribute("aria-describedby", "report-tooltip");
+    });
+    legends(svg);
+  }
+
+  // Each mark shows its tooltip on hover, on tap and on keyboard focus, Escape hides it. The listeners sit on the
+  // chart's box, so that they serve a drawing that changes (a zoomed chart is redrawn as the reader zooms).
+  function chart(box) {
+    box.querySelectorAll("svg").forEach(reachable);
+    box.addEventListener("pointerover", function (event) {
+      var mark = markAt(event.target, box);
+      if (mark) showTip(mark, event.clientX, event.clientY);
+    });
+    box.addEventListener("pointermove", function (event) {
+      var mark = markAt(event.target, box);
+      if (mark) showTip(mark, event.clientX, event.clientY);
+    });
+    box.addEventListener("pointerout", function (event) {
+      if (markAt(event.target, box) && markAt(event.relatedTarget, box) !== markAt(event.target, box)) hideTip();
+    });
+    box.addEventListener("click", function (event) {
+      var mark = markAt(event.target, box);
+      if (!mark) return;
+      event.stopPropagation();
+      showTip(mark, event.clientX, event.clientY);
+    });
+    box.addEventListener("focusin", function (event) {
+      var mark = markAt(event.target, box);
+      if (!mark) return;
+      marksOf(mark.ownerSVGElement).forEach(function (other) { other.setAttribute("tabindex", other === mark ? "0" : "-1"); });
+      showTip(mark);
+    });
+    box.addEventListener("focusout", hideTip);
+    box.addEventListener("keydown", function (event) {
+      var mark = markAt(event.target, box);
+      if (!mark) return;
+      var marks = marksOf(mark.ownerSVGElement);
+      var index = marks.indexOf(mark);
+      var step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+      if (step) {
+        event.preventDefault();
+        marks[(index + step + marks.length) % marks.length].focus();
+      } else if (event.key === "Home" || event.key === "End") {
+        event.preventDefault();
+        marks[event.key === "Home" ? 0 : marks.length - 1].focus();
+      } else if (event.key === "Escape") {
+        hideTip();
+      }
+    });
+    box.setAttribute("data-interactive", "true");
   }
 
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && tip) tip.hidden = true;
+    if (event.key === "Escape") hideTip();
   });
+  document.addEventListener("click", hideTip);
 
-  function upgrade(vega, box) {
-    return fetch(box.getAttribute("data-vega"))
-      .then(function (response) {
-        if (!response.ok) throw new Error(response.status + " " + response.url);
-        return response.json();
-      })
-      .then(function (spec) {
-        var holder = document.createElement("div");
-        holder.className = "vega-view";
-        var img = box.querySelector("img");
-        if (img) holder.setAttribute("aria-label", img.alt);
-        holder.setAttribute("role", "img");
-        var view = new vega.View(vega.parse(spec), { renderer: "svg", container: holder, hover: true });
-        view.tooltip(tooltip);
-        return view.runAsync().then(function () {
-          var svg = holder.querySelector("svg");
-          if (svg && !svg.getAttribute("viewBox")) {
-            svg.setAttribute("viewBox", "0 0 " + svg.getAttribute("width") + " " + svg.getAttribute("height"));
-          }
-          box.replaceChildren(holder);
-          box.setAttribute("data-interactive", "true");
+  // Zoom: a chart that declares it is redrawn by the chart runtime (Vega), loaded from this site when a reader
+  // first clicks Zoom, at the size of the drawing it replaces; clicking again puts the drawing back.
+  var runtimeUrl = new URL("vendor/vega/vega.min.js", document.currentScript.src).href;
+  var runtime = null;
+  function loadRuntime() {
+    if (!runtime) {
+      runtime = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = runtimeUrl;
+        script.onload = function () { resolve(window.vega); };
+        script.onerror = function () { runtime = null; reject(new Error("the chart runtime did not load")); };
+        document.head.appendChild(script);
+      });
+    }
+    return runtime;
+  }
+  function zoomButtons() {
+    document.querySelectorAll(".fig-zoom").forEach(function (button) {
+      var box = button.closest("figure").querySelector(".report-chart");
+      var zoomed = null;
+      button.classList.add("fig-share--ready");
+      button.addEventListener("click", function () {
+        if (zoomed) {
+          zoomed.view.finalize();
+          zoomed.holder.remove();
+          zoomed.drawing.style.display = "";
+          zoomed = null;
+          button.textContent = "Zoom";
+          button.setAttribute("aria-pressed", "false");
+          return;
+        }
+        var drawing = shown(box);
+        if (!drawing) return;
+        var narrow = drawing.classList.contains("chart-narrow");
+        var url = new URL(box.getAttribute(narrow ? "data-vega-narrow" : "data-vega"), location.href).href;
+        button.disabled = true;
+        Promise.all([loadRuntime(), fetch(url).then(function (response) { return response.json(); })]).then(function (loaded) {
+          var vega = loaded[0];
+          var holder = document.createElement("div");
+          holder.className = "report-zoomed " + (narrow ? "chart-narrow" : drawing.classList.contains("chart-wide") ? "chart-wide" : "chart-only");
+          var view = new vega.View(vega.parse(loaded[1]), { renderer: "svg", container: holder, hover: true, tooltip: function () {} });
+          return view.runAsync().then(function () {
+            var svg = holder.querySelector("svg");
+            svg.setAttribute("role", "group");
+            svg.setAttribute("aria-label", drawing.getAttribute("aria-label") + " Zoomable: drag to pan, scroll to zoom.");
+            drawing.parentNode.insertBefore(holder, drawing);
+            drawing.style.display = "none";
+            reachable(svg);
+            view.runAfter(function () { reachable(svg); }, true);
+            view.addSignalListener("zoom", function () { view.runAfter(function () { reachable(svg); }); });
+            zoomed = { view: view, holder: holder, drawing: drawing };
+            button.textContent = "Reset";
+            button.setAttribute("aria-pressed", "true");
+          });
+        }).catch(function (error) {
+          button.title = error.message;
+        }).finally(function () {
+          button.disabled = false;
         });
       });
+    });
   }
 
   function copyLinks() {
@@ -98,7 +259,7 @@
 
   // "Share" under a figure: copies Markdown for a discussion, the PNG linked to the figure.
   function shareButtons() {
-    document.querySelectorAll(".fig-share").forEach(function (button) {
+    document.querySelectorAll(".fig-share:not(.fig-zoom)").forEach(function (button) {
       var figure = button.closest("figure");
       button.classList.add("fig-share--ready");
       button.addEventListener("click", function () {
@@ -150,33 +311,8 @@
     copyLinks();
     shareButtons();
     sortableTables();
-    var boxes = document.querySelectorAll(".report-chart[data-vega]");
-    if (!boxes.length) return;
-    // The static charts are complete; Vega (the page's heaviest file) loads only once a chart comes
-    // near the screen or the reader interacts, so that it never delays the first view.
-    var started = false;
-    var go = function () {
-      if (started) return;
-      started = true;
-      events.forEach(function (name) { document.removeEventListener(name, go, true); });
-      if (observer) observer.disconnect();
-      loadVega().then(function (vega) {
-        boxes.forEach(function (box) {
-          upgrade(vega, box).catch(function (error) {
-            console.warn("Chart kept static:", error);
-          });
-        });
-      }, function () {
-        console.warn("Charts kept static: the chart library could not be loaded.");
-      });
-    };
-    var events = ["pointerdown", "pointermove", "keydown", "touchstart", "focusin"];
-    events.forEach(function (name) { document.addEventListener(name, go, { capture: true, passive: true }); });
-    var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
-      if (entries.some(function (entry) { return entry.isIntersecting; })) go();
-    }, { rootMargin: "300px 0px" }) : null;
-    if (observer) boxes.forEach(function (box) { observer.observe(box); });
-    else go();
+    document.querySelectorAll(".report-chart").forEach(chart);
+    zoomButtons();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
