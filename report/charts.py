@@ -284,7 +284,14 @@ def points(report: Report, spec: spec_model.Points, table: Table) -> alt.TopLeve
     size = alt.value(150) if categorical else _nested(data, x, y, series, 150)
     sort = _x_sort(table, x) if x.type == "ordinal" else None
     x_label = alt.Axis(labelAngle=0, labelExpr=_format_expr(x.format), titlePadding=8)
-    x_enc = alt.X(field=field_ref(x.field), type=x.type, sort=sort, title=_title(x), axis=x_label, scale=_lanes(0.4) if categorical else alt.Undefined)
+    x_enc = alt.X(
+        field=field_ref(x.field),
+        type=x.type,
+        sort=sort,
+        title=_title(x),
+        axis=x_label,
+        scale=_lanes(1.0 if spec.labels else 0.4) if categorical else alt.Undefined,
+    )
     value = _value_axis(report, spec, table, y)
     y_enc = alt.Y(field=field_ref(y.field), type="quantitative", **value)
     legend = alt.Legend(title=None, symbolSize=110, values=order)
@@ -325,7 +332,7 @@ def points(report: Report, spec: spec_model.Points, table: Table) -> alt.TopLeve
     layers.append(_described(marks, tooltip))
     if spec.labels:
         layers.append(
-            base.mark_text(dy=17, fontSize=11, color="#222", aria=False).encode(
+            base.mark_text(dy=17, fontSize=12, color="#222", aria=False).encode(
                 x=x_enc, y=y_enc, xOffset=offset, text=alt.Text(field=field_ref(spec.labels), type="nominal", title=spec.labels)
             )
         )
@@ -492,7 +499,7 @@ def heatmap(report: Report, spec: spec_model.Heatmap, table: Table) -> alt.TopLe
         text = alt.Text(field=field_ref(TEXT + color.field), type="nominal")
         for ink in ("white", "#111111"):
             on = base.transform_filter(alt.FieldEqualPredicate(field=INK, equal=ink))
-            layers.append(on.mark_text(fontSize=11, color=ink, aria=False).encode(x=x_enc, y=y_enc, text=text))
+            layers.append(on.mark_text(fontSize=12, color=ink, aria=False).encode(x=x_enc, y=y_enc, text=text))
     return alt.layer(*layers).properties(width=width, height=max(160, 28 * len(down["sort"])), title=spec.title)
 
 

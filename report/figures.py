@@ -63,13 +63,25 @@ WIDE, NARROW = 688, 360
 _COMPOUND = ("hconcat", "vconcat", "concat", "facet", "repeat")
 
 
-NARROW_LABELS = 130  # pixels a label may take in the narrow drawing (longer ones end in "…"; the tooltip has them whole)
+NARROW_LABELS = 145  # pixels a label may take in the narrow drawing (longer ones end in "…"; the tooltip has them whole)
+NARROW_TEXT = 1.25  # the narrow drawing's text is this much larger: it is shown from 0.8 times its width (a 320 px phone)
+_FONT_SIZES = frozenset({"fontSize", "labelFontSize", "titleFontSize"})
+
+
+# Long axis and legend labels lose their middle, not their end, so that "model-large-7B" and "model-large-72B" stay apart.
+def _middle_ellipsis(text: str) -> str:
+    """A Vega expression: the text ``text`` (an expression) shortened to 14 characters by dropping its middle."""
+    return f"length({text}) > 14 ? slice({text}, 0, 5) + '…' + slice({text}, -8) : {text}"
+
+
+_SHORT_LABEL = "__short_label__"
 
 
 def sized(spec: dict[str, Any], width: int) -> dict[str, Any] | None:
     """The spec drawn ``width`` pixels wide, axes and legend included (None for a compound chart, drawn as written).
 
-    Drawn narrow, long labels are shortened and the legend takes one column, so that the chart fits a phone's width.
+    Drawn narrow, text is larger, long labels are shortened and the legend takes one column, so that the chart fits a
+    phone's width and stays legible there.
     """
     if any(key in spec for key in _COMPOUND):
         return None
@@ -80,8 +92,20 @@ def sized(spec: dict[str, Any], width: int) -> dict[str, Any] | None:
 def _narrowed(value: Any) -> Any:
     if isinstance(value, dict):
         out = {key: _narrowed(item) for key, item in value.items()}
+        for key in _FONT_SIZES & out.keys():
+            if isinstance(out[key], int | float):
+                out[key] = round(out[key] * NARROW_TEXT, 1)
         if isinstance(out.get("labelLimit"), int | float):
             out["labelLimit"] = min(out["labelLimit"], NARROW_LABELS)
+        if out.get("type") in ("nominal", "ordinal"):  # a channel of categories: its axis or legend labels shortened in the middle
+            for guide in ("axis", "legend"):
+                if isinstance(out.get(guide), dict):
+                    out[guide] = {"labelLimit": NARROW_LABELS, "labelExpr": _middle_ellipsis("datum.label"), **out[guide]}
+        mark, text = out.get("mark"), (out.get("encoding") or {}).get("text")
+        if isinstance(mark, dict) and mark.get("type") == "text" and "dy" in mark and isinstance(text, dict) and "field" in text:  # points' labels
+            field = re.sub(r"\\(.)", r"\1", text["field"])
+            out["transform"] = [*out.get("transform", []), {"calculate": _middle_ellipsis(f"datum[{json.dumps(field)}]"), "as": _SHORT_LABEL}]
+            out["encoding"] = {**out["encoding"], "text": {**text, "field": _SHORT_LABEL}}
         if "columns" in out and isinstance(out["columns"], int):
             out["columns"] = 1
         return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,10 +27,16 @@ def copy_project(destination: Path) -> Path:
             shutil.copytree(source, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, destination / part)
-    renders = ROOT / ".cache" / "charts"
+    renders = shipped_renders()
     if renders.is_dir():
-        shutil.copytree(renders, destination / ".cache" / "charts", ignore=shutil.ignore_patterns("*.tmp"))
+        shutil.copytree(renders, destination / ".cache" / "charts", ignore=shutil.ignore_patterns("*.tmp", ".*"))
     return destination
+
+
+def shipped_renders() -> Path:
+    """The renders of the shipped charts as they are now (not those of earlier versions the project's cache keeps), one
+    folder per test worker, filled by ``rendered_once``."""
+    return ROOT / ".cache" / f"charts-shipped-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,11 +49,26 @@ def one_engine() -> Iterator[None]:
 
 @pytest.fixture(scope="session", autouse=True)
 def rendered_once(one_engine: None) -> None:
-    """Render the shipped charts into the project's cache once per test session, for the copies to share."""
+    """Render the shipped charts into the project's cache once per test session, and keep the ones in use for the copies."""
     from report.build import generate
+    from report.figures import RenderCache
     from report.project import Project
 
-    generate(Project(ROOT), baseline=None)
+    shipped = RenderCache(shipped_renders())
+    shutil.rmtree(shipped_renders(), ignore_errors=True)
+
+    class Recorded(RenderCache):
+        def get(self, key: str, suffix: str) -> bytes | None:
+            content = super().get(key, suffix)
+            if content is not None:
+                shipped.put(key, suffix, content)
+            return content
+
+        def put(self, key: str, suffix: str, content: bytes) -> None:
+            super().put(key, suffix, content)
+            shipped.put(key, suffix, content)
+
+    generate(Project(ROOT), cache=Recorded(ROOT / ".cache" / "charts"), baseline=None)
 
 
 @pytest.fixture
