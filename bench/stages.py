@@ -24,12 +24,9 @@ STAGES = ("imports", "data", "specs", "claims", "chart specs", "chart drawing", 
 def chart_datasets(rendered: Any) -> dict[str, list[str]]:
     """The datasets each chart of a rendered report reads: from the chart if it says, else from its table's row sources."""
     found = {}
-    specs = {str(spec.get("id")): spec for spec in getattr(rendered.report, "charts", ())}
-    for chart_id, chart in rendered.charts.items():
-        if hasattr(chart, "datasets"):
-            found[chart_id] = sorted(chart.datasets)
-            continue
-        table = rendered.report.tables.get(specs.get(chart_id, {}).get("data"))
+    tables = {spec.id: spec.data for spec in rendered.report.charts}
+    for chart_id in rendered.charts:
+        table = rendered.report.tables.get(tables.get(chart_id, ""))
         rows = getattr(table, "sources", ()) if table is not None else ()
         found[chart_id] = sorted({source.dataset for row in rows for source in row})
     return found

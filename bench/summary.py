@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from run import Bench
 
 KB = 1024
-PAGE_BEFORE_KB, PAGE_INTERACTIVE_KB = 90, 250
-COLD_RATIO, REBUILD_RATIO, REPORTS_S, RSS_MB = 0.25, 1.2, 30.0, 1024
+PAGE_BEFORE_KB, PAGE_INTERACTIVE_KB = 90, 100
+COLD_RATIO, REBUILD_RATIO, REPORTS_S, RSS_MB = 0.4, 0.2, 20.0, 1024
 FIRST_STAGES = ("imports", "data", "specs", "claims", "chart specs", "chart drawing", "pages")
 
 
@@ -246,11 +246,14 @@ def _page_targets(bench: Bench) -> None:
     heavy = "; heaviest: " + ", ".join(f"{x['path']} {_kb(x['gzip'])}" for x in heaviest) if heaviest else ""
     for label, key, limit in (("before interaction", "before", PAGE_BEFORE_KB), ("with interactive charts", "interactive", PAGE_INTERACTIVE_KB)):
         size = source[key]["gzip_bytes"]
-        met = size <= limit * KB
+        search = sum(x["gzip"] for x in (browsed or {}).get("responses", []) if "/search" in x["path"]) if key == "interactive" else 0
+        met = size - search <= limit * KB
         by_type = ", ".join(f"{k} {_kb(v)}" for k, v in sorted(source[key]["gzip_by_type"].items(), key=lambda kv: -kv[1]))
-        gap = "" if met else f"{_kb(size - limit * KB)} over; gzip by type: {by_type}{heavy}"
+        gap = "" if met else f"{_kb(size - search - limit * KB)} over; gzip by type: {by_type}{heavy}"
+        apart = f"; the site search's index and worker, which the theme loads after the page for the search box, add {_kb(search)}" if search else ""
+        goal = f"<= {limit} KB gzip" + (" (site search counted apart)" if key == "interactive" else "")
         bench.targets.append(
-            Target(f"Report page weight, {label}", f"<= {limit} KB gzip", f"{_kb(size)} gzip ({source[key]['requests']} requests, {how})", met, gap)
+            Target(f"Report page weight, {label}", goal, f"{_kb(size - search)} gzip ({source[key]['requests']} requests, {how}){apart}", met, gap)
         )
     if not browsed:
         bench.targets.append(Target("Report page CLS", "0", _missing(bench, "page"), None))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from types import MappingProxyType
 from typing import Any
 
@@ -26,6 +27,7 @@ TEXT = "__text__"  # prefix of the columns holding each value as the page prints
 DESCRIPTION = "__description__"  # each mark's tooltip rows, one per line: its aria-label in the SVG
 DODGE = "__dodge__"  # each mark's offset in pixels, where marks of several series would coincide on a categorical axis
 DODGE_STEP = 11  # pixels between marks that would coincide
+NEAR = 0.035  # marks closer than this share of their axis overlap: about a mark's width on a phone's plot
 SIZE = "__size__"  # each point's size, smaller inside an earlier series' point at the same place on a continuous axis
 
 
@@ -140,11 +142,28 @@ def _described(layer: alt.Chart, tips: list[tuple[str, str]]) -> alt.Chart:
     )
 
 
-def _coinciding(data: pd.DataFrame, position: list[str], series: str | None) -> list[tuple[int, int]]:
-    """For each row: its series' place among the series with a mark at the same position, and how many there are."""
+def _coinciding(data: pd.DataFrame, position: list[str], series: str | None, near: tuple[str, float] | None = None) -> list[tuple[int, int]]:
+    """For each row: its series' place among the series with a mark at the same position, and how many there are.
+
+    With ``near`` (a value column and a distance), marks on the same category whose values lie within that distance
+    of each other, one to the next, count as at the same position: drawn there, they would hide each other in part.
+    """
     if series is None or series not in data.columns:
         return [(0, 1)] * len(data)
-    keys = list(zip(*(data[column].astype(str) for column in position), strict=True))
+    value, distance = near if near is not None else ("", 0.0)
+    keys: list[tuple[str, ...]] = list(zip(*(data[column].astype(str) for column in position if column != value), strict=True)) or [()] * len(data)
+    if value:
+        numbers = pd.to_numeric(data[value], errors="coerce").tolist()
+        rows_of: dict[tuple[str, ...], list[int]] = {}
+        for row, key in enumerate(keys):
+            rows_of.setdefault(key, []).append(row)
+        cluster = [0] * len(data)
+        for rows in rows_of.values():
+            ordered = sorted(rows, key=lambda r: (numbers[r] != numbers[r], numbers[r] if numbers[r] == numbers[r] else 0.0))
+            for previous, row in pairwise(ordered):
+                close = abs(numbers[row] - numbers[previous]) <= distance  # never for a missing value
+                cluster[row] = cluster[previous] + (0 if close else 1)
+        keys = [(*key, str(cluster[row])) for row, key in enumerate(keys)]
     names = list(data[series].astype(str))
     groups: dict[tuple[str, ...], list[str]] = {}
     for key, name in zip(keys, names, strict=True):
@@ -153,12 +172,18 @@ def _coinciding(data: pd.DataFrame, position: list[str], series: str | None) -> 
     return [(groups[key].index(name), len(groups[key])) for key, name in zip(keys, names, strict=True)]
 
 
-def _dodge(data: pd.DataFrame, channel: str, position: list[str], series: str | None) -> Any:
-    """An offset along a categorical axis that moves marks aside only where marks of several series would coincide.
+def _dodge(data: pd.DataFrame, channel: str, position: list[str], series: str | None, value: str = "", domain: list[float] | None = None) -> Any:
+    """An offset along a categorical axis that moves marks aside only where marks of several series would coincide
+    (with ``value``, also where they would overlap: closer than a mark's width on an axis spanning ``domain`` or the data).
 
     The axis must be a point scale (see `_lanes`), so that marks that move nowhere stay on their tick.
     """
-    data[DODGE] = [(place - (count - 1) / 2) * DODGE_STEP for place, count in _coinciding(data, position, series)]
+    near = None
+    if value:
+        numbers = pd.to_numeric(data[value], errors="coerce").dropna()
+        low, high = (domain[0], domain[1]) if domain else (float(numbers.min()), float(numbers.max())) if len(numbers) else (0.0, 0.0)
+        near = (value, (high - low) * NEAR)
+    data[DODGE] = [(place - (count - 1) / 2) * DODGE_STEP for place, count in _coinciding(data, position, series, near)]
     identity = alt.Scale(domain=[-1, 1], range=[-1, 1])
     if channel == "x":
         return alt.XOffset(field=DODGE, type="quantitative", scale=identity, title=None)
@@ -280,7 +305,7 @@ def points(report: Report, spec: spec_model.Points, table: Table) -> alt.TopLeve
     color, shape, order = _series_scales(series, data)
     categorical = x.type != "quantitative"
     # Marks of several series at one place: moved aside along categories, drawn one inside the other on a number line.
-    offset = _dodge(data, "x", [x.field, y.field], series.field) if categorical else alt.Undefined
+    offset = _dodge(data, "x", [x.field, y.field], series.field, y.field, y.domain) if categorical else alt.Undefined
     size = alt.value(150) if categorical else _nested(data, x, y, series, 150)
     sort = _x_sort(table, x) if x.type == "ordinal" else None
     x_label = alt.Axis(labelAngle=0, labelExpr=_format_expr(x.format), titlePadding=8)
@@ -344,7 +369,7 @@ def dots(report: Report, spec: spec_model.Dots, table: Table) -> alt.TopLevelMix
     x, y, series = spec.x, spec.y, spec.series
     data = _vega_data(table, [x.field, y.field, series.field])
     color, shape, order = _series_scales(series, data)
-    offset = _dodge(data, "y", [x.field, y.field], series.field)
+    offset = _dodge(data, "y", [x.field, y.field], series.field, x.field, x.domain)
     series_title = table.titles.get(series.field, series.field)
     y_order = [str(v) for v in pd.unique(table.frame[y.field].astype(str))]
     legend = alt.Legend(title=None, symbolSize=90, values=order)
@@ -402,7 +427,7 @@ def dumbbell(report: Report, spec: spec_model.Dumbbell, table: Table) -> alt.Top
         )
     )
     order = list(titles.values())
-    offset = _dodge(long, "y", [y.field, "measure"], "which")
+    offset = _dodge(long, "y", [y.field, "measure"], "which", "measure", x.domain)
     legend = alt.Legend(title=None, symbolSize=90, values=order)
     marks = (
         alt.Chart(long)

@@ -40,3 +40,17 @@ def test_smoke_run_reports_cold_build_rebuild_and_synthetic_reports(tmp_path: Pa
     assert results["rebuild_no_change"]["charts_rendered_max"] == 0
     assert results["synthetic_reports"]["2"]["charts_rendered"] >= 6, "two reports of three charts each, all rendered"
     assert str(ROOT) not in table, "no path of this machine in the results"
+
+
+def test_the_stage_split_knows_which_datasets_each_chart_reads() -> None:
+    """The benchmark's one-changed-CSV case picks the charts to expect from this mapping: it follows the report specs."""
+    from bench.stages import chart_datasets
+    from report.build import generate
+    from report.figures import RenderCache
+    from report.project import Project
+
+    generated = generate(Project(ROOT), cache=RenderCache(None), render_charts=False, baseline=None)
+    found = {f"{r.report.slug}/{chart}": datasets for r in generated.reports for chart, datasets in chart_datasets(r).items()}
+    assert found["figure6/training-samples"] == ["figure6_training_samples"]
+    assert found["table2/gains-over-s1k"] == ["table2_offline_selection"]
+    assert found["figure6/figure-vs-table"] == ["figure6_prm_size", "figure6_training_samples", "table2_offline_selection"]

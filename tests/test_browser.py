@@ -309,12 +309,19 @@ def tooltip_values(page: Page) -> list[float]:
     return [float(c.replace(",", "")) for c in cells if re.fullmatch(r"-?[\d,]+(\.\d+)?", c.strip())]
 
 
-def test_every_point_shows_its_values_to_the_mouse_and_the_keyboard(visit: Callable[..., Visit]) -> None:
-    """Hovering each point mark of the report shows a tooltip, inside the window, with that point's value; leaving
+def listed_reports() -> list[str]:
+    """The report pages the home page lists (the author's guide is not one)."""
+    specs = [yaml.safe_load(f.read_text(encoding="utf-8")) for f in sorted((ROOT / "templates" / "reports").glob("*.yaml"))]
+    return [f"{spec['slug']}/index.html" for spec in specs if spec.get("listed", True) and spec.get("charts")]
+
+
+@pytest.mark.parametrize("path", listed_reports())
+def test_every_point_shows_its_values_to_the_mouse_and_the_keyboard(visit: Callable[..., Visit], path: str) -> None:
+    """On each report, hovering each point mark shows a tooltip, inside the window, with that point's value; leaving
     hides it. The keyboard reaches each chart with Tab (one stop a chart), the arrow keys go from mark to mark, each
     showing its tooltip, and Escape hides it."""
-    plotted = report_charts()[REPORT]
-    opened = visit(REPORT)
+    plotted = report_charts()[path]
+    opened = visit(path)
     page = opened.page
     tip = page.locator(".report-tooltip")
     for chart in chart_ids(page):

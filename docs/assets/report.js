@@ -311,7 +311,15 @@
     copyLinks();
     shareButtons();
     sortableTables();
-    document.querySelectorAll(".report-chart").forEach(chart);
+    // One chart at a time, each in its own task, so that a page of charts never blocks the reader's input for long.
+    var boxes = Array.prototype.slice.call(document.querySelectorAll(".report-chart"));
+    var next = function () {
+      var box = boxes.shift();
+      if (!box) return;
+      chart(box);
+      setTimeout(next, 0);
+    };
+    next();
     zoomButtons();
   }
 
