@@ -181,7 +181,8 @@ class Bench:
             path.write_text(_edit_csv(original, 0.01 * (i + 1)), encoding="utf-8")
             sample = self.build(project, "rebuild after a CSV change")
             after, card_after = _hashes(site, "*/figures/*.svg"), _hashes(site, "*/social.png")
-            rendered_sets.append({name.replace("/figures/", "/").removesuffix(".svg").removesuffix(".narrow") for name in after if after.get(name) != before.get(name)})
+            changed = [name for name in after if after.get(name) != before.get(name)]
+            rendered_sets.append({name.replace("/figures/", "/").removesuffix(".svg").removesuffix(".narrow") for name in changed})
             cards.append(sum(1 for name in card_after if card_after[name] != card.get(name)))
             return sample
 

@@ -396,7 +396,8 @@ def _browser(r: dict[str, Any]) -> list[str]:
     browsed = r.get("page_browser")
     if not browsed:
         return []
-    lines = ["", "## Report page in Chromium (medians)", "", "| Viewport | Charts visible (static image) | Interactive | DOMContentLoaded | Load | CLS (max) |"]
+    header = "| Viewport | Charts visible (first paint, or the last chart image) | Interactive | DOMContentLoaded | Load | CLS (max) |"
+    lines = ["", "## Report page in Chromium (medians)", "", header]
     lines.append("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, v in browsed["viewports"].items():
         lines.append(
