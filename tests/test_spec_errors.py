@@ -61,6 +61,12 @@ CASES = {
     "a headline that is a list": (SPEC, "headline: reasonflux-best-prm", "headline: [reasonflux-best-prm]", "headline: must be text"),
     "a claim placed twice": (PAGE, '- {{ claim("human-vs-raw") }}\n', '- {{ claim("human-vs-raw") }}\n- {{ claim("human-vs-raw") }}\n', "placed twice"),
     "a cell column that does not exist": (PAGE, 'cell("samples", "training_samples"', 'cell("samples", "samples"', "no column 'samples'"),
+    "zoom on a chart with no number or date axis": (
+        GUIDE,
+        "    kind: heatmap\n",
+        "    kind: heatmap\n    zoom: true\n",
+        "zoom: needs a single chart with a number or date axis",
+    ),
     "a guide example that is not a mapping": (GUIDE, "error_examples:\n", "error_examples:\n  - just text\n", "error_examples[0]: must be a mapping of keys"),
 }
 
