@@ -329,7 +329,10 @@ def _load(browser: Any, server: _Server, url: str, viewport: dict[str, int], rea
     images = measured.pop("images")
     # Charts drawn as images are visible when the last one has loaded; charts drawn in the HTML, at the first paint.
     paint = measured.pop("paint")
-    measured["charts_visible"] = max(images) if images and len(images) >= measured["charts"] else paint if measured["charts"] and not images else None
+    if images:
+        measured["charts_visible"] = max(images) if len(images) >= measured["charts"] else None
+    else:
+        measured["charts_visible"] = paint if measured["charts"] else None
     measured["hits"] = hits
     measured["foreign"] = foreign
     return measured

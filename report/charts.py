@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
@@ -159,7 +160,7 @@ def _coinciding(data: pd.DataFrame, position: list[str], series: str | None, nea
             rows_of.setdefault(key, []).append(row)
         cluster = [0] * len(data)
         for rows in rows_of.values():
-            ordered = sorted(rows, key=lambda r: (numbers[r] != numbers[r], numbers[r] if numbers[r] == numbers[r] else 0.0))
+            ordered = sorted(rows, key=lambda r: (math.isnan(numbers[r]), 0.0 if math.isnan(numbers[r]) else numbers[r]))
             for previous, row in pairwise(ordered):
                 close = abs(numbers[row] - numbers[previous]) <= distance  # never for a missing value
                 cluster[row] = cluster[previous] + (0 if close else 1)

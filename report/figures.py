@@ -150,8 +150,8 @@ def render_charts(charts: Sequence[Chart], cache: RenderCache, engine: Engine) -
             raise ReportError.at(
                 chart.spec_file, f"chart {chart.id!r} could not be drawn: {error}", fix="check the chart's fields and options in the spec"
             ) from None
-        found[n] = {".svg": svg, ".png": png, ".vg.json": dumps(vega).encode()} if drawings[n].full else {".svg": svg, ".vg.json": dumps(vega).encode()}
-        found[n] = {suffix: found[n][suffix] for suffix in drawings[n].suffixes}
+        produced = {".svg": svg, ".png": png, ".vg.json": dumps(vega).encode()}
+        found[n] = {suffix: produced[suffix] for suffix in drawings[n].suffixes}
         for suffix, content in found[n].items():
             cache.put(keys[n], suffix, cast(bytes, content))
     published: list[dict[str, bytes]] = [{} for _ in charts]

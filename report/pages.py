@@ -179,7 +179,7 @@ def restate_ref(claim: Claim) -> Markup:
 
 
 def restate_span(claim: Claim, page: str = "") -> Markup:
-    """A claim said again (in a conclusion, say): the same sentence, linked to where it is made."""
+    """A claim said in full on another page (the home page's headline), linked to where it is made."""
     return Markup(
         f'<span class="claim claim--{claim.kind} claim--restated">{claim.html}'
         f'<a class="claim-link" href="{page}#{claim.anchor}" title="Where this is shown" aria-label="Where this is shown"></a></span>'

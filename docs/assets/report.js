@@ -124,14 +124,12 @@
   // chart's box, so that they serve a drawing that changes (a zoomed chart is redrawn as the reader zooms).
   function chart(box) {
     box.querySelectorAll("svg").forEach(reachable);
-    box.addEventListener("pointerover", function (event) {
+    var follow = function (event) {
       var mark = markAt(event.target, box);
       if (mark) showTip(mark, event.clientX, event.clientY);
-    });
-    box.addEventListener("pointermove", function (event) {
-      var mark = markAt(event.target, box);
-      if (mark) showTip(mark, event.clientX, event.clientY);
-    });
+    };
+    box.addEventListener("pointerover", follow);
+    box.addEventListener("pointermove", follow);
     box.addEventListener("pointerout", function (event) {
       if (markAt(event.target, box) && markAt(event.relatedTarget, box) !== markAt(event.target, box)) hideTip();
     });
