@@ -297,9 +297,16 @@ def head_rows(stored: Stored) -> pd.DataFrame:
     return stored.head
 
 
-def summary_text(stored: Stored) -> list[dict[str, Any]]:
+def summary_text(summary: pd.DataFrame) -> list[dict[str, Any]]:
     """Each column's summary (type, minimum, maximum, distinct values, missing share), for the data page."""
     shown = ["column_name", "column_type", "min", "max", "approx_unique", "null_percentage"]
-    frame = stored.summary[[c for c in shown if c in stored.summary.columns]]
+    frame = summary[[c for c in shown if c in summary.columns]]
     records: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", default_handler=str))
     return records
+
+
+def summarize(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The data page's summary of each column of rows held in memory, made as that of a large dataset is."""
+    with contextlib.closing(connect()) as con:
+        con.register("rows_in_memory", frame)
+        return summary_text(con.execute("SUMMARIZE SELECT * FROM rows_in_memory").df())

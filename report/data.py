@@ -35,6 +35,7 @@ CSV_DEFAULTS = MappingProxyType({"delimiter": ",", "quote_char": '"', "double_qu
 DELIMITERS = (",", ";", "\t", "|")
 INT64 = (-(2**63), 2**63 - 1)
 SHOWN_CHARS = 60
+SHOWN_ROWS = 100  # the data page lists a dataset's rows up to this many; past it, its first rows and a summary of each column
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,13 @@ class Dataset:
     lines: tuple[int, ...]
     rows: int = 0
     store: Path | None = None  # a large dataset's DuckDB database (see report.bigdata)
-    summary: tuple[dict[str, Any], ...] = ()  # a large dataset's per-column summary
+    summary: tuple[dict[str, Any], ...] = ()  # per-column summary of a dataset of more than SHOWN_ROWS rows
     file: Path | None = None  # the data file, published as it is when the dataset is large
+
+    @property
+    def shown(self) -> pd.DataFrame:
+        """The rows the data page lists: every row, or the first ones of a dataset it summarizes."""
+        return self.frame.head(bigdata.HEAD_ROWS) if self.summary else self.frame
 
     @property
     def large(self) -> bool:
@@ -170,7 +176,7 @@ def load_package(data_dir: Path, root: Path | None = None) -> dict[str, Dataset]
 def _large(spec: DeclaredResource, path: Path, shown: str, root: Path) -> Dataset:
     """A large data file, validated and kept by DuckDB; the dataset holds its first rows, its row count and a summary."""
     stored = bigdata.load(spec, path, shown, cache_folder(root, "data"), cache_folder(root, "duckdb-spill"))
-    extra = {"rows": stored.rows, "store": stored.store, "summary": tuple(bigdata.summary_text(stored)), "file": path}
+    extra = {"rows": stored.rows, "store": stored.store, "summary": tuple(bigdata.summary_text(stored.summary)), "file": path}
     return described(spec, shown, stored.head, tuple(range(2, 2 + len(stored.head))), **extra)
 
 
@@ -620,7 +626,8 @@ def _dataset(spec: DeclaredResource, resource: Resource, data: _Csv, csv_name: s
     records = [row.to_list() for row in rows]
     frame = pd.DataFrame({f.name: _column(f, [record[i] for record in records]) for i, f in enumerate(declared)})
     lines = tuple(data.line(row.row_number) or row.row_number for row in rows)
-    return described(spec, csv_name, frame, lines, rows=len(frame))
+    summary = tuple(bigdata.summarize(frame)) if len(frame) > SHOWN_ROWS else ()
+    return described(spec, csv_name, frame, lines, rows=len(frame), summary=summary)
 
 
 def described(spec: DeclaredResource, shown: str, frame: pd.DataFrame, lines: tuple[int, ...], **extra: Any) -> Dataset:

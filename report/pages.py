@@ -369,12 +369,12 @@ def render_data_page(env: jinja2.Environment, datasets: dict[str, Dataset], desc
         return Markup("\n".join(lines))
 
     def values_table(dataset: Dataset) -> Markup:
-        return Markup(markdown_table(dataset.frame, {f.name: f.title for f in dataset.fields}, {f.name: f.fmt for f in dataset.fields if f.fmt}))
+        return Markup(markdown_table(dataset.shown, {f.name: f.title for f in dataset.fields}, {f.name: f.fmt for f in dataset.fields if f.fmt}))
 
     def summary_table(dataset: Dataset) -> Markup:
         lines = ["| Column | Type | Smallest | Largest | Distinct values (about) | Missing |", "| --- | --- | ---: | ---: | ---: | ---: |"]
         for row in dataset.summary:
-            cells = [code(row.get("column_name", "")), inert(str(row.get("column_type", "")).lower())]
+            cells = [code(row.get("column_name", "")), dataset.field(str(row.get("column_name", ""))).type]
             cells += [inert(str(row.get(key, "") if row.get(key) is not None else "")) for key in ("min", "max")]
             cells += [f"{int(row.get('approx_unique') or 0):,}", f"{float(row.get('null_percentage') or 0):g}%"]
             lines.append("| " + " | ".join(cells) + " |")

@@ -171,7 +171,7 @@ def test_a_large_dataset_is_read_through_views_and_a_direct_read_is_a_located_er
     assert "delta leads MATH" in generated.pages["evals/index.md"]
     assert generated.copies["data/eval_log.csv"] == logged / "data" / "eval_log.csv"
     data_page = generated.pages["data.md"]
-    assert "The first 20 rows of 2,000" in data_page and "| <code>correct</code> | bigint |" in data_page
+    assert "The first 20 rows of 2,000" in data_page and "| <code>correct</code> | integer | 0 | 1 | 2 | 0% |" in data_page
     replace_in(
         logged / "templates" / "reports" / "evals.yaml",
         "  sizes: {dataset: benchmark_sizes",
@@ -180,6 +180,18 @@ def test_a_large_dataset_is_read_through_views_and_a_direct_read_is_a_located_er
     with pytest.raises(ReportError) as caught:
         check(Project(logged))
     assert "dataset 'eval_log' has 2,000 rows: a report reads a dataset this large through a SQL view" in str(caught.value)
+
+
+def test_a_long_table_held_in_memory_is_summarized_on_the_data_page_not_listed_whole(logged: Path) -> None:
+    log = load_package(logged / "data", logged)["eval_log"]
+    assert not log.large and len(log.frame) == 2000  # every row is read: claims and charts may use any
+    add_report(logged, AGGREGATE)
+    generated = generate(Project(logged), cache=RenderCache(None), render_charts=False)
+    data_page = generated.pages["data.md"].split("{ #data-eval-log }")[1]
+    assert "A large dataset" not in data_page and "The first 20 rows of 2,000" in data_page
+    assert "| <code>problem</code> | integer | 1 | 10 | 10 | 0% |" in data_page
+    assert data_page.count("\n| ") < 40  # fields, summary and 20 rows, not 2,000 rows
+    assert generated.files["data/eval_log.csv"].decode().count("\n") == 2001  # the download has them all
 
 
 def test_a_large_file_is_read_once_and_kept(logged: Path, monkeypatch: pytest.MonkeyPatch) -> None:
