@@ -10,7 +10,6 @@ from pathlib import Path
 from report.build import generate
 from report.changes import compare, to_markdown
 from report.claims import current_claims
-from report.figures import RenderCache
 from report.project import Project
 from tests.conftest import ROOT, replace_in
 
@@ -55,7 +54,7 @@ def test_diff_command_compares_two_claims_files(tmp_path: Path) -> None:
 
 
 def test_the_site_has_a_what_changed_page(project: Path) -> None:
-    generated = generate(Project(project), cache=RenderCache(None))
+    generated = generate(Project(project), render_charts=False)
     assert {"What changed": "changes.md"} in generated.nav
     assert "No earlier version of the data could be found" in generated.pages["changes.md"]  # a copy outside git
 
@@ -68,5 +67,5 @@ def test_the_what_changed_page_compares_with_the_previous_data_version(project: 
     git("-c", "user.name=t", "-c", "user.email=t@example.org", "add", ".")
     git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "first data")
     replace_in(project / PRM_SIZE, "Skywork-PRM-7B,Skywork-PRM,7B,7,69.9", "Skywork-PRM-7B,Skywork-PRM,7B,7,70.6")
-    page = generate(Project(project), cache=RenderCache(None)).pages["changes.md"]
+    page = generate(Project(project), render_charts=False).pages["changes.md"]
     assert "| Skywork-PRM-7B | data/figure6&#95;prm&#95;size.csv, line 5 | 69.9% | 70.6% | +0.7 points |" in page

@@ -14,7 +14,7 @@ from report.errors import ReportError
 from report.figures import RenderCache
 from report.pages import plural
 from report.project import Project
-from tests.conftest import ROOT, replace_in
+from tests.conftest import ROOT, replace_in, shipped_renders
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 DRAWING = re.compile(r"(<svg\b[^>]*>).*?</svg>", re.S)
@@ -23,7 +23,7 @@ PAGES = {"index.md": "index.md", "figure6/index.md": "figure6.md", "table2/index
 
 @pytest.fixture(scope="module")
 def pages() -> dict[str, str]:
-    return generate(Project(ROOT), cache=RenderCache(None)).pages
+    return generate(Project(ROOT), cache=RenderCache(shipped_renders())).pages  # the shipped charts as this session drew them
 
 
 def reviewable(page: str) -> str:
@@ -83,7 +83,7 @@ def test_data_text_is_inert_on_the_page(project: Path) -> None:
     payload = "<script>alert(1)</script> *bold* [x](javascript:alert(1)) {{ 7*7 }}"
     replace_in(project / "data" / "figure6_prm_size.csv", "Skywork-PRM-7B,Skywork-PRM,7B", f'"{payload}",Skywork-PRM,7B')
     replace_in(project / "templates" / "reports" / "figure6.yaml", "where: {prm_size: 7B}", "where: {prm_size: 7B}\n    kind: observation")
-    page = generate(Project(project), cache=RenderCache(None)).pages["figure6/index.md"]
+    page = generate(Project(project)).pages["figure6/index.md"]  # the charts reading the changed CSV are drawn anew
     assert "<script>" not in page and "](javascript:" not in page
     assert "&#60;script&#62;alert(1)&#60;/script&#62; &#42;bold&#42; &#91;x&#93;(javascript:alert(1)) &#123;&#123; 7&#42;7 &#125;&#125;" in page
 
