@@ -135,6 +135,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from mkdocs.commands.serve import serve
 
+    from report.engine import Engine
     from report.site import HOOKS
 
     HOOKS.keep_last_good = True
@@ -142,8 +143,13 @@ def _serve(args: argparse.Namespace) -> int:
     handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
     logging.getLogger("mkdocs").addHandler(handler)
     logging.getLogger("mkdocs").setLevel(logging.INFO)
-
-    serve(config_file=str(Path(args.root) / "mkdocs.yml"), dev_addr=args.dev_addr, livereload=True, strict=True)
+    # A rebuild rewrites only the pages and files whose content changed (see on_files in report/mkdocs_hooks.py),
+    # which MkDocs calls a dirty build; its warning that navigation may go stale does not apply, as a change of
+    # navigation rebuilds every page.
+    logging.getLogger("mkdocs.commands.build").addFilter(lambda record: not record.getMessage().startswith("A 'dirty' build"))
+    with Engine.started() as engine:  # warm for every rebuild: a changed chart is drawn without starting an engine
+        HOOKS.engine = engine
+        serve(config_file=str(Path(args.root) / "mkdocs.yml"), dev_addr=args.dev_addr, livereload=True, strict=True, build_type="dirty")
     return 0
 
 

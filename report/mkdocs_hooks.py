@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import traceback
 from pathlib import Path
@@ -39,7 +40,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     else:
         try:
             with offline():
-                HOOKS.current = generate(Project(Path(config.config_file_path).parent))
+                HOOKS.current = generate(Project(Path(config.config_file_path).parent), engine=HOOKS.engine)
         except Exception as error:  # the live preview keeps serving the last good site whatever stopped the build
             if not (HOOKS.keep_last_good and HOOKS.current is not None):
                 if isinstance(error, ReportError):
@@ -57,13 +58,42 @@ def site_url_problem(url: str | None) -> str | None:
     return link_problem(url, absolute=True) if url else None
 
 
+class Kept(File):
+    """A generated file the live preview built before with the same content: its rebuild leaves it as it is."""
+
+    def is_modified(self) -> bool:
+        return False
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    """Add the generated pages, figures, data downloads and claims.json."""
-    assert HOOKS.current is not None
-    for path, text in HOOKS.current.pages.items():
-        files.append(File.generated(config, path, content=text))
-    for path, content in HOOKS.current.files.items():
-        files.append(File.generated(config, path, content=content))
-    for path, source in HOOKS.current.copies.items():
+    """Add the generated pages, figures, data downloads and claims.json.
+
+    In the live preview (a dirty build), a page or file whose content did not change since the last build is kept,
+    unless the navigation or the site's look (mkdocs.yml, the theme's overrides) changed: only what changed is rebuilt.
+    """
+    current = HOOKS.current
+    assert current is not None
+    built = HOOKS.built if HOOKS.built is not None and HOOKS.built.nav == current.nav and HOOKS.built_look == look(config) else None
+    before: dict[str, str | bytes] = {**built.pages, **built.files} if built is not None else {}
+    generated: list[tuple[str, str | bytes]] = [*current.pages.items(), *current.files.items()]
+    for path, content in generated:
+        files.append((Kept if before.get(path) == content else File).generated(config, path, content=content))
+    for path, source in current.copies.items():
         files.append(File.generated(config, path, abs_src_path=str(source)))
     return files
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    """The live preview's next build compares with what this one built."""
+    if HOOKS.keep_last_good:
+        HOOKS.built, HOOKS.built_look = HOOKS.current, look(config)
+
+
+def look(config: MkDocsConfig) -> str:
+    """A fingerprint of what, besides the generated pages, shapes every page: mkdocs.yml and the theme's overrides."""
+    digest = hashlib.sha256(Path(config.config_file_path).read_bytes())
+    folder = config.theme.custom_dir
+    for path in sorted(Path(folder).rglob("*")) if folder else []:
+        if path.is_file():
+            digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

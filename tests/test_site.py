@@ -205,6 +205,32 @@ def test_the_live_preview_keeps_the_last_good_site_after_a_mistake(project: Path
         on_config(config)
 
 
+def test_the_live_preview_rebuilds_the_pages_a_change_reaches_and_no_other(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    from report.site import HOOKS
+
+    for name, value in (("current", None), ("built", None), ("keep_last_good", True)):
+        monkeypatch.setattr(HOOKS, name, value)
+    site = tmp_path / "site"
+
+    def rebuild() -> set[str]:
+        """A rebuild as the live preview makes it; the pages whose HTML it rewrote."""
+        before = {p: p.stat().st_mtime_ns for p in site.rglob("*.html")}
+        build(load_config(config_file=str(project / "mkdocs.yml"), site_dir=str(site)), dirty=True)
+        return {p.relative_to(site).as_posix() for p in site.rglob("*.html") if before.get(p) != p.stat().st_mtime_ns}
+
+    assert {"index.html", "table2/index.html", "figure6/index.html"} <= rebuild()
+    replace_in(project / "templates" / "reports" / "table2.md.j2", "- The values are listed", "- Every value is listed")
+    assert rebuild() - {"404.html"} == {"table2/index.html"}  # the theme's 404 page is written on every build
+    assert "Every value is listed" in (site / "table2" / "index.html").read_text(encoding="utf-8")
+    replace_in(project / "templates" / "reports" / "table2.yaml", "nav_title: Table 2", "nav_title: Table Two")
+    rewritten = rebuild()  # the navigation changed: every page shows it
+    assert {"index.html", "figure6/index.html", "data/index.html", "table2/index.html"} <= rewritten
+    assert "Table Two" in (site / "figure6" / "index.html").read_text(encoding="utf-8")
+
+
 def test_the_command_line_skips_a_build_whose_inputs_did_not_change(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from report.cli import main
 
