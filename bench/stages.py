@@ -18,7 +18,6 @@ from typing import Any
 
 # The libraries a build needs, imported first so each one's import time is its own (in this order).
 LIBRARIES = ("pandas", "altair", "vl_convert", "jinja2", "frictionless", "mkdocs.commands.build", "mkdocs.config", "report.build", "report.site")
-STAGES = ("imports", "data", "specs", "claims", "chart specs", "chart drawing", "social cards", "pages", "mkdocs")
 
 
 def chart_datasets(rendered: Any) -> dict[str, list[str]]:
@@ -47,16 +46,17 @@ def stages(root: Path, site_dir: Path) -> dict[str, Any]:
         build = sys.modules["report.build"]
         site = sys.modules["report.site"]
         clock = build.Clock(seconds={"imports": sum(libraries.values())})
+        order = ("imports", *build.STAGES, "mkdocs")  # the build's own stages, between its imports and MkDocs
         generated = build.generate(project, engine=engine, clock=clock)
         workers = engine.workers
     with clock.stage("mkdocs"):
         changed = site.publish(root, generated, site_dir)
     charts = {f"{r.report.slug}/{chart_id}": datasets for r in generated.reports for chart_id, datasets in chart_datasets(r).items()}
     return {
-        "stages_s": {stage: round(clock.seconds.get(stage, 0.0), 4) for stage in STAGES},
+        "stages_s": {stage: round(clock.seconds.get(stage, 0.0), 4) for stage in order},
         "libraries_s": libraries,
-        "total_s": round(sum(clock.seconds.get(stage, 0.0) for stage in STAGES), 4),
-        "units": {stage: clock.units[stage] for stage in STAGES if stage in clock.units},
+        "total_s": round(sum(clock.seconds.get(stage, 0.0) for stage in order), 4),
+        "units": {stage: clock.units[stage] for stage in order if stage in clock.units},
         "engines": workers,
         "renders": generated.renders,
         "changed": len(changed),

@@ -18,7 +18,7 @@ from report.pages import Generated, RenderedReport, assemble
 from report.project import Project
 from report.spec import Report, load_report
 
-STAGES = ("data", "specs", "claims", "chart specs", "chart drawing", "social cards", "pages")
+STAGES = ("data", "specs", "claims", "chart specs", "chart drawing", "social cards", "pages")  # in order; the benchmark reports them
 
 
 @dataclass

@@ -596,6 +596,8 @@ def vega_lite(report: Report, spec: spec_model.VegaLite, table: Table) -> alt.To
         ) from None
 
 
+COMPOUND = ("hconcat", "vconcat", "concat", "facet", "repeat")  # Vega-Lite keys of a chart made of several charts
+
 _COMPOSITES: Mapping[str, Any] = MappingProxyType(
     {
         "layer": alt.LayerChart,
@@ -818,7 +820,7 @@ def _zoomable(report: Report, spec: spec_model.ChartBase, vl: dict[str, Any]) ->
         for channel in ("x", "y")
         if any((layer.get("encoding") or {}).get(channel, {}).get("type") in _CONTINUOUS for layer in layers if isinstance(layer, dict))
     ]
-    if not axes or any(key in vl for key in ("hconcat", "vconcat", "concat", "facet", "repeat")):
+    if not axes or any(key in vl for key in COMPOUND):
         raise ReportError.at(
             report.spec_file,
             f"chart {spec.id!r}: zoom: needs a single chart with a number or date axis",

@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, cast
 
-from report.charts import FONT, Chart
+from report.charts import COMPOUND, FONT, Chart
 from report.engine import Engine, draw, rasterise
 from report.errors import ReportError
 from report.strict import describe_char, forbidden_char, safe_repr
@@ -60,7 +60,6 @@ def _key(text: str) -> str:
 # Each chart is drawn at two widths: the content column of a desktop page, and a phone's (where the wide drawing, scaled
 # down, would print its text too small to read). The page shows the one that fits; downloads are the wide one.
 WIDE, NARROW = 688, 360
-_COMPOUND = ("hconcat", "vconcat", "concat", "facet", "repeat")
 
 
 NARROW_LABELS = 145  # pixels a label may take in the narrow drawing (longer ones end in "…"; the tooltip has them whole)
@@ -83,7 +82,7 @@ def sized(spec: dict[str, Any], width: int) -> dict[str, Any] | None:
     Drawn narrow, text is larger, long labels are shortened and the legend takes one column, so that the chart fits a
     phone's width and stays legible there.
     """
-    if any(key in spec for key in _COMPOUND):
+    if any(key in spec for key in COMPOUND):
         return None
     drawn = {**spec, "width": width, "autosize": {"type": "fit-x", "contains": "padding"}, "padding": {"left": 5, "top": 5, "right": 16, "bottom": 5}}
     return _narrowed(drawn) if width < WIDE else drawn
@@ -162,11 +161,6 @@ def render_charts(charts: Sequence[Chart], cache: RenderCache, engine: Engine) -
     for chart, named in zip(charts, published, strict=True):
         named[f"{chart.id}.csv"] = to_csv(chart.data).encode()
     return published
-
-
-def render(chart: Chart, cache: RenderCache, engine: Engine | None = None) -> dict[str, bytes]:
-    """The published files of one chart, by file name."""
-    return render_charts([chart], cache, engine or Engine())[0]
 
 
 def _strings(value: object) -> list[str]:

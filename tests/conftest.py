@@ -7,8 +7,12 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from report.pages import Generated
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PARTS = ("data", "templates", "docs", "report", "mkdocs.yml")
@@ -48,8 +52,9 @@ def one_engine() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def rendered_once(one_engine: None) -> None:
-    """Render the shipped charts into the project's cache once per test session, and keep the ones in use for the copies."""
+def rendered_once(one_engine: None) -> Generated:
+    """The shipped site's pages and files, generated once per test worker: its charts are drawn into the project's cache,
+    and the ones in use kept for the copies."""
     from report.build import generate
     from report.figures import RenderCache
     from report.project import Project
@@ -68,7 +73,7 @@ def rendered_once(one_engine: None) -> None:
             super().put(key, suffix, content)
             shipped.put(key, suffix, content)
 
-    generate(Project(ROOT), cache=Recorded(ROOT / ".cache" / "charts"), baseline=None)
+    return generate(Project(ROOT), cache=Recorded(ROOT / ".cache" / "charts"))
 
 
 @pytest.fixture
@@ -96,14 +101,12 @@ def replace_in(path: Path, old: str, new: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built_site(tmp_path_factory: pytest.TempPathFactory, rendered_once: Generated) -> Path:
     """The shipped site, built once with a strict MkDocs build."""
-    from report.build import generate
-    from report.project import Project
     from report.site import publish
 
     site = tmp_path_factory.mktemp("built") / "site"
-    publish(ROOT, generate(Project(ROOT)), site)
+    publish(ROOT, rendered_once, site)
     return site
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from report.pages import Generated
+
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = re.compile(r"\| \d+\.\d\d s \|")
 
@@ -42,15 +44,11 @@ def test_smoke_run_reports_cold_build_rebuild_and_synthetic_reports(tmp_path: Pa
     assert str(ROOT) not in table, "no path of this machine in the results"
 
 
-def test_the_stage_split_knows_which_datasets_each_chart_reads() -> None:
+def test_the_stage_split_knows_which_datasets_each_chart_reads(rendered_once: Generated) -> None:
     """The benchmark's one-changed-CSV case picks the charts to expect from this mapping: it follows the report specs."""
     from bench.stages import chart_datasets
-    from report.build import generate
-    from report.figures import RenderCache
-    from report.project import Project
 
-    generated = generate(Project(ROOT), cache=RenderCache(None), render_charts=False, baseline=None)
-    found = {f"{r.report.slug}/{chart}": datasets for r in generated.reports for chart, datasets in chart_datasets(r).items()}
+    found = {f"{r.report.slug}/{chart}": datasets for r in rendered_once.reports for chart, datasets in chart_datasets(r).items()}
     assert found["figure6/training-samples"] == ["figure6_training_samples"]
     assert found["table2/gains-over-s1k"] == ["table2_offline_selection"]
     assert found["figure6/figure-vs-table"] == ["figure6_prm_size", "figure6_training_samples", "table2_offline_selection"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -37,7 +38,8 @@ MODES: dict[str, dict[str, Any]] = {
     "phone": {"viewport": PHONE, "color_scheme": "light"},
 }
 SHOWN = ":is(.chart-wide, .chart-only)"  # the drawing a desktop window shows (a phone shows .chart-narrow)
-POINT_MARKS = f"{SHOWN} g.mark-symbol.role-mark path"  # data points; legend symbols are role-legend-symbol
+POINT = "g.mark-symbol.role-mark path"  # a data point; legend symbols are role-legend-symbol
+POINT_MARKS = f"{SHOWN} {POINT}"
 TIMEOUT_MS = 15_000
 
 
@@ -64,11 +66,16 @@ def plotted_columns(chart: dict[str, Any]) -> tuple[str, ...]:
     return kinds[chart["kind"]](chart)
 
 
+@functools.cache
+def report_specs() -> tuple[dict[str, Any], ...]:
+    """The report specs of templates/reports/, as written."""
+    return tuple(yaml.safe_load(f.read_text(encoding="utf-8")) for f in sorted((ROOT / "templates" / "reports").glob("*.yaml")))
+
+
 def report_charts() -> dict[str, dict[str, tuple[str, ...]]]:
     """For each report page, the columns each of its charts plots, from the report specs in templates/reports/."""
     found = {}
-    for spec_file in sorted((ROOT / "templates" / "reports").glob("*.yaml")):
-        spec = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
+    for spec in report_specs():
         found[f"{spec['slug']}/index.html"] = {chart["id"]: plotted_columns(chart) for chart in spec.get("charts") or []}
     assert REPORT in found, f"no report spec has the slug of {REPORT}"
     return found
@@ -147,16 +154,16 @@ class Visit:
 
 @pytest.fixture
 def visit(browser: Browser, base_url: str) -> Iterator[Callable[..., Visit]]:
-    """A page in a new context (``viewport``, ``color_scheme``…), opened at ``path`` unless None; ``idle=True`` also waits for late loads."""
+    """A page in a new context (``viewport``, ``color_scheme``…), opened at ``path``; ``idle=True`` also waits for late loads."""
     contexts: list[BrowserContext] = []
 
-    def open_page(path: str | None, idle: bool = False, **options: Any) -> Visit:
+    def open_page(path: str, idle: bool = False, **options: Any) -> Visit:
         context = browser.new_context(**{"viewport": DESKTOP, **options})
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         watch = Watch()
         opened = Visit(watch.attach(context.new_page()), watch, base_url, javascript=options.get("java_script_enabled", True))
-        return opened.go(path, idle) if path is not None else opened
+        return opened.go(path, idle)
 
     yield open_page
     for context in contexts:
@@ -325,8 +332,7 @@ def numbers_in(cells: list[str]) -> list[float]:
 
 def listed_reports() -> list[str]:
     """The report pages the home page lists (the author's guide is not one)."""
-    specs = [yaml.safe_load(f.read_text(encoding="utf-8")) for f in sorted((ROOT / "templates" / "reports").glob("*.yaml"))]
-    return [f"{spec['slug']}/index.html" for spec in specs if spec.get("listed", True) and spec.get("charts")]
+    return [f"{spec['slug']}/index.html" for spec in report_specs() if spec.get("listed", True) and spec.get("charts")]
 
 
 @pytest.mark.parametrize("path", listed_reports())
@@ -395,7 +401,7 @@ def test_a_tap_on_a_phone_shows_a_points_values(visit: Callable[..., Visit]) -> 
     """On a touch screen, tapping a point shows its tooltip; tapping elsewhere hides it."""
     opened = visit(REPORT, viewport=PHONE, has_touch=True, is_mobile=True)
     page = opened.page
-    mark = page.locator("#fig-prm-size .chart-narrow g.mark-symbol.role-mark path").first
+    mark = page.locator(f"#fig-prm-size .chart-narrow {POINT}").first
     mark.scroll_into_view_if_needed()
     mark.tap()
     tip = page.locator(".report-tooltip")
@@ -413,8 +419,8 @@ def test_a_legend_entry_shows_its_series_alone(visit: Callable[..., Visit]) -> N
     chart = page.locator(f"#fig-prm-size {SHOWN}")
     entries = chart.locator(".legend-entry")
     assert entries.count() >= 2, "the legend entries are not buttons"
-    points = chart.locator("g.mark-symbol.role-mark path")
-    dimmed = chart.locator("g.mark-symbol.role-mark path.mark-dimmed")
+    points = chart.locator(POINT)
+    dimmed = chart.locator(f"{POINT}.mark-dimmed")
     entries.first.hover()
     kept = points.count() - dimmed.count()
     assert 0 < kept < points.count(), f"{kept} of {points.count()} points stay bright while hovering one series"
@@ -473,22 +479,21 @@ def test_charts_are_drawn_without_javascript(visit: Callable[..., Visit]) -> Non
         box = drawing.bounding_box()
         assert box is not None and box["width"] > 600 and box["height"] > 200, f"chart {index} is drawn too small: {box}"
         assert drawing.get_attribute("role") == "group" and (drawing.get_attribute("aria-label") or "").strip(), f"chart {index} has no description"
-        assert drawing.locator(POINT_MARKS.removeprefix(SHOWN + " ")).count() > 0, f"chart {index} draws no point"
+        assert drawing.locator(POINT).count() > 0, f"chart {index} draws no point"
     opened.assert_clean()
 
 
 def chart_colours(page: Page, chart: str) -> dict[str, list[float]]:
     """The luminance of a chart's background (behind it, if it is transparent) and of its texts, as shown."""
-    return page.locator(f"#fig-{chart} svg{SHOWN}").evaluate(
-        """svg => {
-          const lum = c => { const m = c.match(/[\\d.]+/g).map(Number); if (m.length > 3 && m[3] === 0) return null;
-            const l = v => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-            return 0.2126 * l(m[0]) + 0.7152 * l(m[1]) + 0.0722 * l(m[2]); };
-          const back = lum(getComputedStyle(svg.querySelector('rect')).fill);
-          return {background: [back === null ? lum(getComputedStyle(document.body).backgroundColor) : back],
-                  text: [...svg.querySelectorAll('text')].filter(t => t.textContent.trim()).map(t => lum(getComputedStyle(t).fill))};
+    shown = page.locator(f"#fig-{chart} svg{SHOWN}").evaluate(
+        r"""svg => {
+          const fill = getComputedStyle(svg.querySelector('rect')).fill;
+          const clear = fill === 'none' || /^rgba\(.*,\s*0\)$/.test(fill);
+          return {background: clear ? getComputedStyle(document.body).backgroundColor : fill,
+                  text: [...svg.querySelectorAll('text')].filter(t => t.textContent.trim()).map(t => getComputedStyle(t).fill)};
         }"""
     )
+    return {"background": [luminance(shown["background"])], "text": [luminance(colour) for colour in shown["text"]]}
 
 
 def test_charts_follow_the_palette_and_its_toggle(visit: Callable[..., Visit]) -> None:
@@ -691,7 +696,7 @@ def test_the_chart_runtime_loads_only_when_a_reader_zooms(visit: Callable[..., V
         "([svg, before]) => [...svg.querySelectorAll('.role-axis-label text')].map(t => t.textContent).join() !== before",
         arg=[zoomed.element_handle(), ",".join(labels)],
     )
-    mark = zoomed.locator("g.mark-symbol.role-mark path[tabindex]").first
+    mark = zoomed.locator(f"{POINT}[tabindex]").first
     mark.focus()
     page.locator(".report-tooltip").wait_for(state="visible")
     figure.locator(".fig-zoom").click()

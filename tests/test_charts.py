@@ -10,7 +10,8 @@ import pytest
 
 from report.charts import Chart, build_charts, field_ref
 from report.data import load_package
-from report.figures import RenderCache, render
+from report.engine import Engine
+from report.figures import RenderCache, render_charts
 from report.project import Project
 from report.spec import load_report
 from tests.conftest import ROOT
@@ -85,7 +86,7 @@ def test_field_names_with_path_characters_are_escaped() -> None:
 
 def test_render_writes_every_format_and_caches_by_spec(charts: dict[str, Chart], tmp_path) -> None:
     cache = RenderCache(tmp_path)
-    files = render(charts["prm-size"], cache)
+    files = render_charts([charts["prm-size"]], cache, Engine())[0]
     assert set(files) == {f"prm-size{s}" for s in (".svg", ".narrow.svg", ".png", ".vg.json", ".vl.json", ".csv")}
     assert files["prm-size.svg"].startswith(b"<svg") and b"Skywork-PRM-7B" in files["prm-size.svg"]
     # Drawn for a desktop's column and a phone's: the one the page shows fits the column, with legible text.
@@ -93,7 +94,7 @@ def test_render_writes_every_format_and_caches_by_spec(charts: dict[str, Chart],
     assert files["prm-size.png"][:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads(files["prm-size.vg.json"])["$schema"].startswith("https://vega.github.io/schema/vega/")
     assert cache.renders == 1
-    again = render(charts["prm-size"], cache)
+    again = render_charts([charts["prm-size"]], cache, Engine())[0]
     assert cache.renders == 1 and again == files
 
 

@@ -12,12 +12,12 @@ import html
 import re
 from collections import defaultdict
 from pathlib import Path
-from typing import get_args
 
 import pytest
+import yaml
 
 from report.cli import main
-from report.spec_model import Chart
+from report.spec_model import CHART_KINDS, tag
 from tests.conftest import copy_project
 
 MARK = re.compile(r"<path\b([^>]*\baria-label=\"[^\"]*\"[^>]*)/?>")
@@ -68,6 +68,12 @@ def hidden_marks(svg: str) -> list[str]:
     return [" | ".join(sorted(labels)) for labels in places.values() if len(labels) > 1]
 
 
+def tied_charts() -> list[dict[str, str]]:
+    """The charts of the tied report, as declared."""
+    charts: list[dict[str, str]] = yaml.safe_load(EVERY_KIND)["charts"]
+    return charts
+
+
 @pytest.fixture(scope="module")
 def tied_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A report drawing every chart kind from three groups with identical values, built once."""
@@ -80,9 +86,7 @@ def tied_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     text = spec.read_text(encoding="utf-8")
     spec.write_text(text[: text.index("\ncharts:")] + EVERY_KIND + text[text.index("\nclaims:") :], encoding="utf-8")
     page = project / "templates" / "reports" / "ties.md.j2"
-    figures = "\n\n".join(
-        f'{{{{ figure("{chart}") }}}}' for chart in re.findall(r"id: ([\w-]+), kind|id: (tie-dumbbell)", EVERY_KIND) for chart in chart if chart
-    )
+    figures = "\n\n".join(f'{{{{ figure("{chart["id"]}") }}}}' for chart in tied_charts())
     text = page.read_text(encoding="utf-8")
     page.write_text(text[: text.index("## Charts")] + "## Charts\n\n" + figures + "\n\n" + text[text.index("## Key observations") :], encoding="utf-8")
     assert main(["--root", str(project), "build"]) == 0
@@ -91,10 +95,10 @@ def tied_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_tied_report_draws_every_chart_kind(tied_site: Path) -> None:
     """Every kind a report can declare is in the tied report (a new kind must be added above)."""
-    kinds = set(re.findall(r"kind: ([\w-]+)", EVERY_KIND))
-    declared = {get_args(member.model_fields["kind"].annotation)[0] for member in get_args(get_args(Chart)[0])}
+    kinds = {chart["kind"] for chart in tied_charts()}
+    declared = {tag(kind, "kind") for kind in CHART_KINDS}
     assert declared - {"vega-lite"} <= kinds, f"kinds without a tied chart: {sorted(declared - kinds)}"
-    assert len(list((tied_site / "ties" / "figures").glob("*.narrow.svg"))) == EVERY_KIND.count("\n  - ")
+    assert len(list((tied_site / "ties" / "figures").glob("*.narrow.svg"))) == len(tied_charts())
 
 
 def test_equal_values_stay_distinguishable_in_every_chart_kind(tied_site: Path) -> None:

@@ -11,10 +11,9 @@ import pytest
 
 from report.build import check, generate
 from report.errors import ReportError
-from report.figures import RenderCache
-from report.pages import plural
+from report.pages import Generated, plural
 from report.project import Project
-from tests.conftest import ROOT, replace_in, shipped_renders
+from tests.conftest import ROOT, replace_in
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 DRAWING = re.compile(r"(<svg\b[^>]*>).*?</svg>", re.S)
@@ -22,8 +21,8 @@ PAGES = {"index.md": "index.md", "figure6/index.md": "figure6.md", "table2/index
 
 
 @pytest.fixture(scope="module")
-def pages() -> dict[str, str]:
-    return generate(Project(ROOT), cache=RenderCache(shipped_renders())).pages  # the shipped charts as this session drew them
+def pages(rendered_once: Generated) -> dict[str, str]:
+    return rendered_once.pages
 
 
 def reviewable(page: str) -> str:

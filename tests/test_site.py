@@ -232,7 +232,6 @@ def test_the_live_preview_rebuilds_the_pages_a_change_reaches_and_no_other(proje
 
 
 def test_the_command_line_skips_a_build_whose_inputs_did_not_change(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from report.cli import main
 
     site = tmp_path / "site"
     arguments = ["--root", str(project), "build", "--site-dir", str(site)]

@@ -8,9 +8,12 @@
   // A chart's marks are the SVG elements that carry a description: role "graphics-symbol" and an aria-label
   // holding one "Title: value" per line. Axes, legends and titles carry descriptions too, and are not marks.
   var NOT_MARKS = { axis: 1, legend: 1, title: 1 };
+  var DESCRIBED = '[role="graphics-symbol"][aria-label]';
+  function described(element) {
+    return !NOT_MARKS[element.getAttribute("aria-roledescription")];
+  }
   function isMark(element) {
-    return element instanceof Element && element.matches('svg [role="graphics-symbol"][aria-label]') &&
-      !NOT_MARKS[element.getAttribute("aria-roledescription")];
+    return element instanceof Element && element.matches("svg " + DESCRIBED) && described(element);
   }
   function markAt(element, box) {
     while (element && element !== box) {
@@ -25,10 +28,13 @@
     })[0] || null;
   }
   function marksOf(svg) {
-    return svg ? Array.prototype.filter.call(svg.querySelectorAll('[role="graphics-symbol"][aria-label]'), isMark) : [];
+    return svg ? Array.prototype.filter.call(svg.querySelectorAll(DESCRIBED), described) : [];
   }
 
+  // The tooltip is built and measured when it shows another mark; as the pointer moves over the same mark, it only moves.
   var tip = null;
+  var tipMark = null;
+  var tipSize = null;
   function showTip(mark, x, y) {
     if (!tip) {
       tip = document.createElement("div");
@@ -37,6 +43,22 @@
       tip.setAttribute("role", "tooltip");
       document.body.appendChild(tip);
     }
+    if (mark !== tipMark || tip.hidden) {
+      fillTip(mark);
+      tipMark = mark;
+      tipSize = { width: tip.offsetWidth, height: tip.offsetHeight };
+    }
+    if (x === undefined) {
+      var box = mark.getBoundingClientRect();
+      x = box.right;
+      y = box.bottom;
+    }
+    var left = Math.min(x + 12, window.innerWidth - tipSize.width - 8);
+    var top = y + 12 + tipSize.height > window.innerHeight - 8 ? y - tipSize.height - 12 : y + 12;
+    tip.style.left = Math.max(8, left) + "px";
+    tip.style.top = Math.max(8, top) + "px";
+  }
+  function fillTip(mark) {
     var table = document.createElement("table");
     var label = mark.getAttribute("aria-label");
     // Our marks describe themselves one "Title: value" a line; a Vega-Lite chart written by hand, "Title: value; …".
@@ -50,18 +72,10 @@
     });
     tip.replaceChildren(table);
     tip.hidden = false;
-    if (x === undefined) {
-      var box = mark.getBoundingClientRect();
-      x = box.right;
-      y = box.bottom;
-    }
-    var left = Math.min(x + 12, window.innerWidth - tip.offsetWidth - 8);
-    var top = y + 12 + tip.offsetHeight > window.innerHeight - 8 ? y - tip.offsetHeight - 12 : y + 12;
-    tip.style.left = Math.max(8, left) + "px";
-    tip.style.top = Math.max(8, top) + "px";
   }
   function hideTip() {
     if (tip) tip.hidden = true;
+    tipMark = null;
   }
 
   function colourOf(element) {
@@ -109,14 +123,14 @@
     });
   }
 
-  // The chart is one stop for Tab (its first mark); the arrow keys then move from mark to mark.
+  // The chart is one stop for Tab (its current mark, at first the first); the arrow keys then move from mark to mark.
+  function rove(marks, current) {
+    marks.forEach(function (mark) { mark.setAttribute("tabindex", mark === current ? "0" : "-1"); });
+  }
   function reachable(svg) {
     var marks = marksOf(svg);
-    var current = marks.filter(function (mark) { return mark.getAttribute("tabindex") === "0"; })[0] || marks[0];
-    marks.forEach(function (mark) {
-      mark.setAttribute("tabindex", mark === current ? "0" : "-1");
-      mark.setAttribute("aria-describedby", "report-tooltip");
-    });
+    rove(marks, marks.filter(function (mark) { return mark.getAttribute("tabindex") === "0"; })[0] || marks[0]);
+    marks.forEach(function (mark) { mark.setAttribute("aria-describedby", "report-tooltip"); });
     legends(svg);
   }
 
@@ -131,7 +145,8 @@
     box.addEventListener("pointerover", follow);
     box.addEventListener("pointermove", follow);
     box.addEventListener("pointerout", function (event) {
-      if (markAt(event.target, box) && markAt(event.relatedTarget, box) !== markAt(event.target, box)) hideTip();
+      var left = markAt(event.target, box);
+      if (left && markAt(event.relatedTarget, box) !== left) hideTip();
     });
     box.addEventListener("click", function (event) {
       var mark = markAt(event.target, box);
@@ -142,7 +157,7 @@
     box.addEventListener("focusin", function (event) {
       var mark = markAt(event.target, box);
       if (!mark) return;
-      marksOf(mark.ownerSVGElement).forEach(function (other) { other.setAttribute("tabindex", other === mark ? "0" : "-1"); });
+      rove(marksOf(mark.ownerSVGElement), mark);
       showTip(mark);
     });
     box.addEventListener("focusout", hideTip);
@@ -209,7 +224,7 @@
         Promise.all([loadRuntime(), fetch(url).then(function (response) { return response.json(); })]).then(function (loaded) {
           var vega = loaded[0];
           var holder = document.createElement("div");
-          holder.className = "report-zoomed " + (narrow ? "chart-narrow" : drawing.classList.contains("chart-wide") ? "chart-wide" : "chart-only");
+          holder.className = "report-zoomed " + ["chart-wide", "chart-narrow", "chart-only"].filter(function (name) { return drawing.classList.contains(name); }).join(" ");
           var view = new vega.View(vega.parse(loaded[1]), { renderer: "svg", container: holder, hover: true, tooltip: function () {} });
           return view.runAsync().then(function () {
             var svg = holder.querySelector("svg");
