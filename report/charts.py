@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import math
+import pickle
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from itertools import pairwise
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import altair as alt
 import pandas as pd
@@ -778,30 +781,61 @@ def _build_charts(report: Report) -> dict[str, Chart]:
                 found=spec.data,
                 fix="use a name under data: or views:",
             )
-        check_options(report, spec, table)
-        chart = KINDS[spec.kind](report, spec, table)
-        description = describe(spec, table)
-        try:
-            vl = _config(chart, description)
-        except alt.utils.schemapi.SchemaValidationError as error:
-            raise ReportError.at(
-                report.spec_file, f"chart {spec.id!r} is not a valid Vega-Lite chart: {error.message}", line=spec.spec_line, fix="check the chart's options"
-            ) from None
-        if spec.zoom:
-            _zoomable(report, spec, vl)
-        charts[spec.id] = Chart(
-            id=spec.id,
-            title=spec.title,
-            caption=" ".join(spec.caption.split()),
-            titles=chart_titles(table),
-            spec=vl,
-            data=_rows(table, list(table.frame.columns)),
-            description=description,
-            spec_file=report.spec_file,
-            formats=table.formats,
-            zoom=spec.zoom,
-        )
+        charts[spec.id] = _remembered(report, spec, table)
     return charts
+
+
+@dataclass
+class _Made:
+    chart: bytes | None = None  # the chart, pickled: each build gets its own copy
+
+
+@functools.lru_cache(maxsize=64)
+def _made(inputs: bytes) -> _Made:
+    """Where the chart made from ``inputs`` (the digest of a chart's declaration and table) is kept within this process."""
+    return _Made()
+
+
+def _remembered(report: Report, spec: spec_model.Chart, table: Table) -> Chart:
+    """The chart, made once per process for the same declaration and rows: the live preview and a rebuild in the same
+    process (tests) make only the charts whose declaration or data changed."""
+    try:
+        inputs = pickle.dumps((spec, report.spec_file, {name: getattr(table, name) for name in _TABLE_PARTS}), protocol=5)
+    except (pickle.PicklingError, TypeError, AttributeError):  # a table that cannot be pickled: made anew each time
+        return _chart(report, spec, table)
+    made = _made(hashlib.sha256(inputs).digest())
+    if made.chart is None:
+        made.chart = pickle.dumps(_chart(report, spec, table), protocol=5)
+    return cast(Chart, pickle.loads(made.chart))
+
+
+_TABLE_PARTS = tuple(f.name for f in fields(Table))
+
+
+def _chart(report: Report, spec: spec_model.Chart, table: Table) -> Chart:
+    check_options(report, spec, table)
+    chart = KINDS[spec.kind](report, spec, table)
+    description = describe(spec, table)
+    try:
+        vl = _config(chart, description)
+    except alt.utils.schemapi.SchemaValidationError as error:
+        raise ReportError.at(
+            report.spec_file, f"chart {spec.id!r} is not a valid Vega-Lite chart: {error.message}", line=spec.spec_line, fix="check the chart's options"
+        ) from None
+    if spec.zoom:
+        _zoomable(report, spec, vl)
+    return Chart(
+        id=spec.id,
+        title=spec.title,
+        caption=" ".join(spec.caption.split()),
+        titles=chart_titles(table),
+        spec=vl,
+        data=_rows(table, list(table.frame.columns)),
+        description=description,
+        spec_file=report.spec_file,
+        formats=table.formats,
+        zoom=spec.zoom,
+    )
 
 
 _CONTINUOUS = frozenset({"quantitative", "temporal"})

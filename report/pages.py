@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -131,16 +132,26 @@ def inline_svg(svg: bytes, css_class: str, label: str) -> str:
     return _inert_svg_text(named + text[len(opening) :].replace("\n", " "))
 
 
-def figure_block(chart: Chart, files: dict[str, bytes], caption: str = "") -> Markup:
-    """A figure: the chart drawn in the page (at a desktop's width and a phone's), its downloads and its data."""
+# Where a chart's drawing goes in a page: Markdown and the search index skip it (an inline SVG is most of a report's
+# HTML); the drawing is put in place of the mark in the page's HTML (Generated.drawn).
+DRAWING_MARK = re.compile(r"<!--drawing:([0-9a-f]{24})-->")
+
+
+def figure_block(chart: Chart, files: dict[str, bytes], drawings: dict[str, str], caption: str = "") -> Markup:
+    """A figure: the chart drawn in the page (at a desktop's width and a phone's), its downloads and its data.
+
+    The drawing itself goes into ``drawings``, under the key of its mark in the page.
+    """
     base = f"{FIGURES}/{chart.id}"
     caption_text = caption or inert(chart.caption)
     downloads = " · ".join(f"[{label}]({base}{suffix})" for label, suffix in (("PNG", ".png"), ("SVG", ".svg"), ("Vega-Lite", ".vl.json"), ("CSV", ".csv")))
     table = markdown_table(chart.data.drop(columns=["source"]), chart.titles, chart.formats)
     narrow = files.get(f"{chart.id}.narrow.svg")
-    drawings = inline_svg(files[f"{chart.id}.svg"], "chart-wide" if narrow else "chart-only", chart.description)
+    drawn = inline_svg(files[f"{chart.id}.svg"], "chart-wide" if narrow else "chart-only", chart.description)
     if narrow:
-        drawings += inline_svg(narrow, "chart-narrow", chart.description)
+        drawn += inline_svg(narrow, "chart-narrow", chart.description)
+    key = hashlib.sha256(drawn.encode()).hexdigest()[:24]
+    drawings[key] = drawn
     # A chart that zooms names its Vega specs; the page's script loads the runtime only when a reader clicks Zoom.
     vega = f' data-vega="{base}.vg.json"' + (f' data-vega-narrow="{base}.narrow.vg.json"' if narrow else "") if chart.zoom else ""
     zoom = (
@@ -150,7 +161,7 @@ def figure_block(chart: Chart, files: dict[str, bytes], caption: str = "") -> Ma
     )
     return Markup(
         f'<figure class="report-figure" id="fig-{chart.id}" markdown="1">\n'
-        f'<div class="report-chart"{vega} markdown="0">{drawings}</div>\n'
+        f'<div class="report-chart"{vega} markdown="0"><!--drawing:{key}--></div>\n'
         '<figcaption markdown="1">\n'
         f'<a class="fig-anchor" href="#fig-{chart.id}" title="Link to this figure">{inert(chart.title)}</a>{". " + caption_text if caption_text else ""}\n'
         f'<span class="fig-downloads">Download: {downloads}'
@@ -191,8 +202,9 @@ class Helpers:
 
     NAMES = ("claim", "restate", "figure", "value", "cell", "listing", "precision", "data_table", "source", "failing", "options")
 
-    def __init__(self, rendered: RenderedReport) -> None:
+    def __init__(self, rendered: RenderedReport, drawings: dict[str, str]) -> None:
         self.rendered = rendered
+        self.drawings = drawings
         self.report = rendered.report
         self.shown = f"templates/reports/{rendered.report.template}"
         self.used: set[str] = set()
@@ -237,7 +249,7 @@ class Helpers:
 
     def figure(self, chart_id: str, caption: str = "") -> Markup:
         """The chart with its caption, downloads and data table."""
-        return figure_block(self._lookup("chart", self.rendered.charts, chart_id), self.rendered.files, caption)
+        return figure_block(self._lookup("chart", self.rendered.charts, chart_id), self.rendered.files, self.drawings, caption)
 
     def value(self, name: str, column: str | None = None, **where: Any) -> Number:
         """One value of a table, with its unit and source."""
@@ -300,10 +312,10 @@ class Helpers:
         return Markup("```text\n" + str(ReportError([failure(self.report, claim)])) + "\n```")
 
 
-def render_report_page(env: jinja2.Environment, rendered: RenderedReport) -> str:
-    """The report's Markdown page; every claim of the spec must appear on it."""
+def render_report_page(env: jinja2.Environment, rendered: RenderedReport, drawings: dict[str, str]) -> str:
+    """The report's Markdown page, its charts' drawings put in ``drawings``; every claim of the spec must appear on it."""
     report = rendered.report
-    helpers = Helpers(rendered)
+    helpers = Helpers(rendered, drawings)
     headline = rendered.claims[report.headline].text if report.headline else report.summary
     text = render_template(env, f"reports/{report.template}", {"report": report, "cite": report.cite, "headline": headline, **helpers.context()})
     missing = [c for c in rendered.claims if c not in helpers.used]
@@ -394,6 +406,11 @@ class Generated:
     nav: list[dict[str, str]] = field(default_factory=list)
     reports: list[RenderedReport] = field(default_factory=list)
     renders: int = 0
+    drawings: dict[str, str] = field(default_factory=dict)  # each chart's inline drawing, by the key of its mark in a page
+
+    def drawn(self, page: str) -> str:
+        """A page (its HTML, or its Markdown) with each chart's drawing in place of its mark."""
+        return DRAWING_MARK.sub(lambda found: self.drawings.get(found.group(1), found.group(0)), page)
 
 
 def assemble(project: Project, reports: list[RenderedReport], datasets: dict[str, Dataset], descriptor: dict[str, Any], baseline: str | None) -> Generated:
@@ -402,7 +419,9 @@ def assemble(project: Project, reports: list[RenderedReport], datasets: dict[str
     out = Generated(reports=reports)
     for rendered in reports:
         report = rendered.report
-        out.pages[f"{report.slug}/index.md"] = _with_header(render_report_page(env, rendered), f"templates/reports/{report.template}", rendered.meta)
+        out.pages[f"{report.slug}/index.md"] = _with_header(
+            render_report_page(env, rendered, out.drawings), f"templates/reports/{report.template}", rendered.meta
+        )
         cards = ("social.png", "social.svg")
         out.files.update({f"{report.slug}/{FIGURES}/{name}": content for name, content in rendered.files.items() if name not in cards})
         out.files.update({f"{report.slug}/{name}": rendered.files[name] for name in cards if name in rendered.files})

@@ -22,7 +22,7 @@ def copy_project(destination: Path) -> Path:
     """A copy of the project's inputs (data, templates, docs, package, mkdocs.yml) to change freely.
 
     The chart renders the project has cached come along: they are keyed by each chart's spec, so a copy
-    renders only the charts its changes touch, as a real rebuild would.
+    renders only the charts its changes touch, as a real rebuild would. So do the theme's compiled templates.
     """
     destination.mkdir(parents=True, exist_ok=True)
     for part in PROJECT_PARTS:
@@ -34,6 +34,9 @@ def copy_project(destination: Path) -> Path:
     renders = shipped_renders()
     if renders.is_dir():
         shutil.copytree(renders, destination / ".cache" / "charts", ignore=shutil.ignore_patterns("*.tmp", ".*"))
+    templates = ROOT / ".cache" / "templates"  # the theme's compiled templates, as a project that built before keeps them
+    if templates.is_dir():
+        shutil.copytree(templates, destination / ".cache" / "templates", ignore=shutil.ignore_patterns("*.tmp"))
     return destination
 
 

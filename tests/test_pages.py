@@ -22,7 +22,8 @@ PAGES = {"index.md": "index.md", "figure6/index.md": "figure6.md", "table2/index
 
 @pytest.fixture(scope="module")
 def pages(rendered_once: Generated) -> dict[str, str]:
-    return rendered_once.pages
+    """The generated Markdown pages, each chart's drawing in place (as the published HTML has it)."""
+    return {path: rendered_once.drawn(text) for path, text in rendered_once.pages.items()}
 
 
 def reviewable(page: str) -> str:
@@ -82,7 +83,8 @@ def test_data_text_is_inert_on_the_page(project: Path) -> None:
     payload = "<script>alert(1)</script> *bold* [x](javascript:alert(1)) {{ 7*7 }}"
     replace_in(project / "data" / "figure6_prm_size.csv", "Skywork-PRM-7B,Skywork-PRM,7B", f'"{payload}",Skywork-PRM,7B')
     replace_in(project / "templates" / "reports" / "figure6.yaml", "where: {prm_size: 7B}", "where: {prm_size: 7B}\n    kind: observation")
-    page = generate(Project(project)).pages["figure6/index.md"]  # the charts reading the changed CSV are drawn anew
+    generated = generate(Project(project))  # the charts reading the changed CSV are drawn anew
+    page = generated.drawn(generated.pages["figure6/index.md"])
     assert "<script>" not in page and "](javascript:" not in page
     assert "&#60;script&#62;alert(1)&#60;/script&#62; &#42;bold&#42; &#91;x&#93;(javascript:alert(1)) &#123;&#123; 7&#42;7 &#125;&#125;" in page
 
