@@ -37,15 +37,15 @@ def npm_install(*packages: str) -> Sample:
     return sample
 
 
-def prepare(source: Path) -> Path:
-    """A fresh copy of the peer project under bench/.peers (so node_modules resolves), with the CSVs from ``source``/data."""
-    shutil.rmtree(PROJECT, ignore_errors=True)
-    shutil.copytree(SOURCE, PROJECT)
-    data = PROJECT / "src" / "data"
+def prepare(source: Path, destination: Path = PROJECT) -> Path:
+    """A fresh copy of the peer project at ``destination`` under bench/.peers (so node_modules resolves), with the CSVs from ``source``/data."""
+    shutil.rmtree(destination, ignore_errors=True)
+    shutil.copytree(SOURCE, destination)
+    data = destination / "src" / "data"
     data.mkdir(parents=True, exist_ok=True)
     for csv in sorted((source / "data").glob("*.csv")):
         shutil.copy2(csv, data / csv.name)
-    return PROJECT
+    return destination
 
 
 def builds(runs: int, source: Path) -> dict[str, Any]:
@@ -65,11 +65,12 @@ def builds(runs: int, source: Path) -> dict[str, Any]:
 
     cold: Stat = repeat(runs, clean)
     again: Stat = repeat(runs, warm)
-    version = (PEERS / "node_modules" / "@observablehq" / "framework" / "package.json").read_text(encoding="utf-8")
-    return {"clean": cold, "warm": again, "dist": project / "dist", "version": _version(version)}
+    return {"clean": cold, "warm": again, "dist": project / "dist", "version": version()}
 
 
-def _version(package_json: str) -> str:
+def version() -> str:
+    """The version of Observable Framework installed under bench/.peers."""
     import json
 
+    package_json = (PEERS / "node_modules" / "@observablehq" / "framework" / "package.json").read_text(encoding="utf-8")
     return str(json.loads(package_json).get("version", "?"))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The benchmark: build times, rebuilds, scale, page weight, load in Chromium, Lighthouse, and Observable Framework as a peer.
+"""The benchmark: build times, rebuilds, the live preview, scale, page weight, load in Chromium, Lighthouse, and Observable Framework as a peer.
 
-``python bench/run.py [--runs N] [--smoke] [--no-peers] [--no-browser] [--out results.md]``: writes bench/results.md and
+``python bench/run.py [--runs N] [--smoke] [--no-peers] [--no-browser] [--no-preview] [--out results.md]``: writes bench/results.md and
 bench/results.json (``--smoke``: bench/.work/smoke-results.md), and prints the Markdown.
 """
 
@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import peer
+import preview
 import synth
 import web
 from harness import (
@@ -51,6 +52,8 @@ from summary import Row, Target, evaluate, write
 PAGE = "figure6/index.html"
 CHANGED_CSV = "data/figure6_prm_size.csv"
 CHANGED_ROW = ("prm", "Skywork-PRM-7B", "math500_accuracy")
+# The preview's edits: one decimal, as the CSV has; within 2.5 points of the original, as a claim of the report checks a gap.
+PREVIEW_DELTAS = tuple(sign * tenths / 10 for tenths in range(3, 25, 4) for sign in (1, -1))
 LIBRARIES = "import pandas, altair, vl_convert, jinja2, frictionless, mkdocs.commands.build, mkdocs.config"
 KB = 1024
 
@@ -64,6 +67,7 @@ class Config:
     peers: bool
     browser: bool
     no_browser_reason: str
+    preview: bool
     lighthouse: bool
     lighthouse_runs: int
     reports: tuple[int, ...]
@@ -349,6 +353,50 @@ class Bench:
             browsed = web.browse(chromium(), built["dist"], "/", "index.html", self.config.runs, ready=peer.PEER_READY, viewports=("desktop",))
             self.results["peer"]["page_browser"] = browsed
 
+    # --- 8. the live preview -------------------------------------------------------------------------------------
+
+    def _preview_ready(self) -> str | None:
+        """Chromium's path, or a NotMeasured when the preview is not to be measured."""
+        if not self.config.preview:
+            raise NotMeasured("--no-preview")
+        if not self.config.browser:
+            raise NotMeasured(self.config.no_browser_reason)
+        return chromium()
+
+    def preview(self) -> None:
+        """``build_report.py serve`` in a copy of the project (with the cold build's cache, as after a build): one value of a CSV
+        written, a different value each run, until Chromium shows the new value in the report page's text and in a chart."""
+        browser = self._preview_ready()
+        project = self.copy(self.work / "preview")
+        if (self.work / "cold" / ".cache").is_dir():
+            shutil.copytree(self.work / "cold" / ".cache", project / ".cache")
+        edits = _preview_edits((self.source / CHANGED_CSV).read_text(encoding="utf-8"))
+        page_path = site_prefix(self.source) + PAGE.removesuffix("index.html")
+        stat, entry = preview.ours(browser, project, page_path, CHANGED_CSV, edits, self.config.runs, self.config.timeout)
+        self.results["preview"] = entry
+        steps = entry["steps_s"]
+        note = f"values {', '.join(entry['values'])}; " + _steps(steps) + "; CPU and peak RSS of the server's processes"
+        self.rows.append(Row(f"Preview: one CSV value changed → new value in the page (ours, `build_report.py serve`, `{PAGE}`)", stat, note))
+
+    def peer_preview(self) -> None:
+        """Observable Framework's ``observable preview`` of the peer page: the same edits of its copy of the CSV, timed the same way.
+        Any failure of it is reported as not measured, not as a failure of the benchmark."""
+        browser = self._preview_ready()
+        if not self.config.peers:
+            raise NotMeasured("--smoke or --no-peers")
+        edits = _preview_edits((self.source / CHANGED_CSV).read_text(encoding="utf-8"))
+        try:
+            stat, entry = preview.framework(browser, self.source, Path(CHANGED_CSV).name, edits, self.config.runs, self.config.timeout)
+        except NotMeasured:
+            raise
+        except Exception as error:
+            raise NotMeasured(f"Observable Framework's preview failed: {type(error).__name__}: {str(error)[:400]}") from error
+        self.results["peer_preview"] = entry
+        note = f"values {', '.join(entry['values'])}; " + _steps(entry["steps_s"]) + "; CPU and peak RSS of its node process"
+        self.rows.append(
+            Row(f"Preview: one CSV value changed → new value in the page (Observable Framework {entry['framework']} `observable preview`)", stat, note)
+        )
+
 
 def site_prefix(source: Path) -> str:
     """The path the site is published under (site_url in mkdocs.yml), so it is served as it will be."""
@@ -386,19 +434,44 @@ def _hashes(folder: Path, pattern: str) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob(pattern)} if folder.is_dir() else {}
 
 
-def _edit_csv(text: str, delta: float) -> str:
-    """The CSV with one value moved by ``delta``: the row named by CHANGED_ROW, else the last row."""
-    key, name, column = CHANGED_ROW
-    rows = list(csv.DictReader(io.StringIO(text)))
+def _changed_row(rows: list[dict[str, str]]) -> dict[str, str]:
+    """The row whose value the benchmark changes: the one named by CHANGED_ROW, else the last row."""
+    key, name, _ = CHANGED_ROW
     if not rows:
         raise RuntimeError(f"{CHANGED_CSV} has no rows to change")
-    row = next((r for r in rows if r.get(key) == name), rows[-1])
-    row[column] = f"{float(row[column]) + delta:.2f}"
+    return next((r for r in rows if r.get(key) == name), rows[-1])
+
+
+def _edit_csv(text: str, delta: float, digits: int = 2) -> str:
+    """The CSV with one value (see _changed_row) moved by ``delta``, written with ``digits`` decimals."""
+    column = CHANGED_ROW[2]
+    rows = list(csv.DictReader(io.StringIO(text)))
+    row = _changed_row(rows)
+    row[column] = f"{float(row[column]) + delta:.{digits}f}"
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
+
+
+def _preview_edits(text: str) -> list[tuple[str, str]]:
+    """The preview's edits of the CSV, each (the new value as the page prints it, the whole CSV): PREVIEW_DELTAS away from the
+    original, with one decimal; whole numbers are left out, as a page may print them without a decimal."""
+    column = CHANGED_ROW[2]
+    edits = []
+    for delta in PREVIEW_DELTAS:
+        edited = _edit_csv(text, delta, digits=1)
+        value = _changed_row(list(csv.DictReader(io.StringIO(edited))))[column]
+        if not value.endswith(".0"):
+            edits.append((value, edited))
+    return edits
+
+
+def _steps(steps: dict[str, float | None]) -> str:
+    """Median seconds per step of a preview edit, for a note."""
+    known = {name: seconds for name, seconds in steps.items() if seconds is not None}
+    return ", ".join(f"{name} {seconds:.2f} s" for name, seconds in known.items()) or "steps not found in the server's log"
 
 
 def _linearity(times: dict[int, float]) -> dict[str, Any]:
@@ -443,6 +516,8 @@ def main(argv: list[str] | None = None) -> int:
         ("lighthouse", bench.lighthouse),
         ("CSV change", bench.csv_change),
         ("observable framework", bench.peer),
+        ("preview", bench.preview),
+        ("observable framework preview", bench.peer_preview),
         ("synthetic reports", bench.reports),
         ("rows", bench.rows_scale),
     ):
@@ -490,6 +565,7 @@ def parse(argv: list[str] | None) -> Config:
     parser.add_argument("--no-peers", action="store_true", help="skip Observable Framework")
     parser.add_argument("--no-browser", action="store_true", help="skip Chromium and Lighthouse (page weight from the files only)")
     parser.add_argument("--no-lighthouse", action="store_true", help="skip Lighthouse")
+    parser.add_argument("--no-preview", action="store_true", help="skip the live preview (ours and Observable Framework's)")
     parser.add_argument("--lighthouse-runs", type=int, default=3, help="Lighthouse runs per preset; the median score is reported (default 3)")
     parser.add_argument("--out", type=Path, default=None, help="the Markdown results (default bench/results.md); the JSON goes beside it")
     parser.add_argument("--reports", type=_sizes, default=None, help="numbers of synthetic reports (default 1,10,100; --smoke: 2)")
@@ -506,6 +582,7 @@ def parse(argv: list[str] | None) -> Config:
         peers=not smoke and not args.no_peers,
         browser=browser,
         no_browser_reason="--no-browser" if args.no_browser else ("" if browser else "no Chromium found (install chromium or set CHROMIUM_PATH)"),
+        preview=not args.no_preview,
         lighthouse=browser and not smoke and not args.no_lighthouse,
         lighthouse_runs=max(1, args.lighthouse_runs),
         reports=args.reports or ((2,) if smoke else (1, 10, 100)),

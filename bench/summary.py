@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 KB = 1024
 PAGE_BEFORE_KB, PAGE_INTERACTIVE_KB = 90, 100
 COLD_RATIO, REBUILD_RATIO, REPORTS_S, RSS_MB = 0.4, 0.2, 20.0, 1024
+PREVIEW_S = 0.5
 FIRST_STAGES = ("imports", "data", "specs", "claims", "chart specs", "chart drawing", "pages")
 
 
@@ -116,6 +117,7 @@ def evaluate(bench: Bench) -> None:
     )
     _rebuild_target(bench)
     _csv_target(bench)
+    _preview_target(bench)
     _reports_targets(bench)
     _rows_target(bench)
     _page_targets(bench)
@@ -162,6 +164,40 @@ def _csv_target(bench: Bench) -> None:
         return
     met = rendered <= len(expected) + cards and set(changed) == set(expected)
     gap = "" if met else f"{rendered} renders (SVG changed: {', '.join(changed)}) for {len(expected)} charts that read the CSV and {cards} social cards"
+    bench.targets.append(Target(name, goal, measured, met, gap))
+
+
+def _preview_cause(entry: dict[str, Any]) -> str:
+    """Where the time of a preview edit went, from the steps in the server's log."""
+    steps = entry.get("steps_s") or {}
+    build, watch, before, page = (steps.get(k) for k in ("build", "file watch", "before the build", "reload and page load"))
+    if build is None or watch is None or before is None or page is None:
+        return "the steps were not found in the server's log"
+    builds = max(entry.get("builds_per_edit") or [1])
+    twice = f"; up to {builds} rebuilds per edit (the watcher saw the write in two parts)" if builds > 1 else ""
+    return (
+        f"rebuild {build:.2f} s of {entry['median_s']:.2f} s (medians); the rest is the file watcher's delay until it saw the write "
+        f"({watch:.2f} s; MkDocs' watcher polls the files), {before:.2f} s it waits before building, and the page's reload and load "
+        f"({page:.2f} s from 'Reloading browsers' to the value shown){twice}"
+    )
+
+
+def _preview_target(bench: Bench) -> None:
+    r = bench.results
+    name, goal = "Live preview: one CSV value changed → new value and chart in the page, in Chromium", f"<= {PREVIEW_S} s"
+    ours = r.get("preview")
+    if not ours:
+        bench.targets.append(Target(name, goal, _missing(bench, "preview"), None))
+        return
+    theirs = r.get("peer_preview")
+    peer = (
+        f"Observable Framework preview {_s(theirs['median_s'])}"
+        if theirs
+        else f"Observable Framework preview {_missing(bench, 'observable framework preview')}"
+    )
+    measured = f"{_s(ours['median_s'])} (median of {ours['runs']}, {_s(ours['min_s'])} to {_s(ours['max_s'])}); {peer}"
+    met = ours["median_s"] <= PREVIEW_S
+    gap = "" if met else f"{ours['median_s'] - PREVIEW_S:.2f} s over: {_preview_cause(ours)}"
     bench.targets.append(Target(name, goal, measured, met, gap))
 
 
@@ -305,7 +341,7 @@ def _markdown(bench: Bench) -> str:
         s = row.stat
         cells = [_s(s.median), _s(s.cpu_s), f"{s.rss_mb:.0f} MB", str(len(s.samples))] if s else ["", "", "", ""]
         out.append(f"| {row.name} | {' | '.join(cells)} | {_cell(row.note)} |")
-    out += _ratios(r) + _stages(r) + _weights(r) + _browser(r) + _lighthouse(r) + _scale(r)
+    out += _ratios(r) + _stages(r) + _preview(r) + _weights(r) + _browser(r) + _lighthouse(r) + _scale(r)
     if bench.skipped or bench.errors:
         out += ["", "## Not measured", ""]
         out += [f"- {key}: not measured: {why}" for key, why in bench.skipped.items()]
@@ -324,6 +360,7 @@ def _ratios(r: dict[str, Any]) -> list[str]:
         ("Cold full build / Observable Framework clean build", "cold_build", ("peer", "clean_build")),
         ("No-change rebuild / Observable Framework warm build", "rebuild_no_change", ("peer", "warm_build")),
         ("Cold full build / bare `mkdocs build`", "cold_build", "bare_mkdocs"),
+        ("Live preview, CSV value written → new value in the page: ours / Observable Framework preview", "preview", "peer_preview"),
     ]
     lines = []
     for label, a, b in pairs:
@@ -353,6 +390,18 @@ def _stages(r: dict[str, Any]) -> list[str]:
     lines += ["", f"Imports, cold build, library by library (each after the ones before it): {libs}."]
     engines = f"{cold.get('engines')} chart engines" if cold.get("engines") else "the build's own process"
     lines += ["", f"Units per stage in the cold build (reports, charts): {calls}; charts drawn in {engines}; renders counted by the build: {cold['renders']}."]
+    return lines
+
+
+def _preview(r: dict[str, Any]) -> list[str]:
+    sides = [(label, r[key]) for label, key in (("ours, `build_report.py serve`", "preview"), ("Observable Framework preview", "peer_preview")) if r.get(key)]
+    if not sides:
+        return []
+    lines = ["", "## Live preview: one CSV value written → new value in the page (Chromium, medians)", "", "| Tool | Total | Steps (from its log) |"]
+    lines.append("| --- | ---: | --- |")
+    for label, entry in sides:
+        steps = ", ".join(f"{name} {_s(seconds)}" for name, seconds in entry["steps_s"].items() if seconds is not None) or "not found in its log"
+        lines.append(f"| {label} | {_s(entry['median_s'])} | {steps} |")
     return lines
 
 

@@ -275,7 +275,8 @@ def static_weight(site: Path, prefix: str, page: str) -> dict[str, Any]:
     }
 
 
-def _launch(chromium: str | None) -> tuple[Any, Any]:
+def launch(chromium: str | None) -> tuple[Any, Any]:
+    """Playwright and a headless Chromium, or a NotMeasured saying what is missing."""
     if chromium is None:
         raise NotMeasured("no Chromium (set CHROMIUM_PATH or install chromium)")
     try:
@@ -347,7 +348,7 @@ def browse(
     chromium: str | None, site: Path, prefix: str, page: str, runs: int, ready: str = OURS_READY, viewports: tuple[str, ...] | None = None
 ) -> dict[str, Any]:
     """Load ``page`` ``runs`` times per viewport in Chromium: weight before/after interaction, load timings, CLS."""
-    manager, browser = _launch(chromium)
+    manager, browser = launch(chromium)
     result: dict[str, Any] = {"method": "Chromium (responses of the gzip server)", "viewports": {}}
     try:
         with serve(site, prefix) as server:

@@ -1,4 +1,4 @@
-"""The benchmark harness in its smoke mode: it runs to the end and reports builds, rebuilds and synthetic reports."""
+"""The benchmark harness in its smoke mode: it runs to the end and reports builds, rebuilds, the live preview and synthetic reports."""
 
 from __future__ import annotations
 
@@ -41,6 +41,13 @@ def test_smoke_run_reports_cold_build_rebuild_and_synthetic_reports(tmp_path: Pa
     results = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
     assert results["rebuild_no_change"]["charts_rendered_max"] == 0
     assert results["synthetic_reports"]["2"]["charts_rendered"] >= 6, "two reports of three charts each, all rendered"
+    preview = _row(table, "Preview: one CSV value changed")
+    if results["config"]["browser"]:
+        assert SECONDS.search(preview), "the live preview is timed in the smoke run (one edit)"
+        assert results["preview"]["runs"] == 1
+    else:
+        assert "not measured" in preview
+    assert "Live preview" in table.split("\n## Timings\n", 1)[0], "the preview has a line in the targets"
     assert str(ROOT) not in table, "no path of this machine in the results"
 
 
