@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from report import figures
 from report.charts import Chart, build_charts
 from report.claims import Claim, evaluate_all
-from report.data import find_descriptor, load_package, read_descriptor
+from report.data import read_package
 from report.engine import Engine
 from report.errors import ReportError
 from report.figures import RenderCache
@@ -60,8 +60,7 @@ def generate(
     clock = clock if clock is not None else Clock()
     root = project.root.resolve()
     with clock.stage("data"):
-        datasets = load_package(project.data, root)
-        descriptor = read_descriptor(find_descriptor(project.data))
+        datasets, descriptor = read_package(project.data, root)
     reports: list[Report] = []
     for spec_path in project.report_specs():
         with clock.stage("specs"):

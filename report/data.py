@@ -135,21 +135,28 @@ def find_descriptor(data_dir: Path) -> Path:
 
 def read_descriptor(path: Path, shown: str | None = None) -> Mapping:
     """The descriptor as written, checked against its declaration: located errors for bad YAML or JSON, unknown keys and wrong types."""
-    where = shown or str(path)
-    descriptor = load_yaml(path, where, "the descriptor")
+    return _declared(path, shown or str(path))[0]
+
+
+def _declared(path: Path, shown: str) -> tuple[Mapping, Package]:
+    """The descriptor as written, and as its declaration reads it."""
+    descriptor = load_yaml(path, shown, "the descriptor")
     if not isinstance(descriptor, Mapping):
-        raise ReportError.at(where, "the descriptor must be a mapping of keys", expected="resources: [...]", found=type(descriptor).__name__)
-    validate(Package, descriptor, where)
-    return descriptor
+        raise ReportError.at(shown, "the descriptor must be a mapping of keys", expected="resources: [...]", found=type(descriptor).__name__)
+    return descriptor, validate(Package, descriptor, shown)
 
 
 def load_package(data_dir: Path, root: Path | None = None) -> dict[str, Dataset]:
     """Validate every CSV of the data package and return the datasets by name."""
+    return read_package(data_dir, root)[0]
+
+
+def read_package(data_dir: Path, root: Path | None = None) -> tuple[dict[str, Dataset], Mapping]:
+    """Every dataset of the data package by name, each CSV validated, and the descriptor as written (read once)."""
     root = root or data_dir.parent
     descriptor_path = find_descriptor(data_dir)
     shown = _shown(descriptor_path, root)
-    descriptor = read_descriptor(descriptor_path, shown)
-    declared = validate(Package, descriptor, shown)
+    descriptor, declared = _declared(descriptor_path, shown)
     problems = _file_problems(declared, descriptor, data_dir, shown, root)
     if problems:
         raise ReportError(problems)
@@ -170,7 +177,7 @@ def load_package(data_dir: Path, root: Path | None = None) -> dict[str, Dataset]
             problems.extend(loaded)
     if problems:
         raise ReportError(problems)
-    return datasets
+    return datasets, descriptor
 
 
 def _large(spec: DeclaredResource, path: Path, shown: str, root: Path) -> Dataset:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -436,8 +437,7 @@ def assemble(project: Project, reports: list[RenderedReport], datasets: dict[str
             out.copies[f"data/{Path(dataset.path).name}"] = dataset.file
         else:
             out.files[f"data/{Path(dataset.path).name}"] = to_csv(dataset.frame).encode()
-    out.files["schema/report.schema.json"] = dumps(json_schema(ReportSpec, "A report spec (templates/reports/<slug>.yaml)", "report/spec_model.py")).encode()
-    out.files["schema/datapackage.schema.json"] = dumps(json_schema(Package, "The data package (data/datapackage.yaml)", "report/package_model.py")).encode()
+    out.files.update(_schema_files())
     document = claims_document([(r.report, r.claims) for r in reports])
     out.files["claims.json"] = dumps(document).encode()
     out.pages["changes.md"] = _with_header(_changes_page(env, project, document, baseline), "templates/changes.md.j2")
@@ -446,6 +446,15 @@ def assemble(project: Project, reports: list[RenderedReport], datasets: dict[str
     guides = [{html.escape(r.report.nav_title): f"{r.report.slug}/index.md"} for r in reports if not r.report.listed]
     out.nav = [{"Home": "index.md"}, *listed_nav, {"Data": "data.md"}, {"What changed": "changes.md"}, *guides]
     return out
+
+
+@functools.cache
+def _schema_files() -> dict[str, bytes]:
+    """The JSON Schemas of a report spec and of the data package, for editors: made from their declarations, once per process."""
+    return {
+        "schema/report.schema.json": dumps(json_schema(ReportSpec, "A report spec (templates/reports/<slug>.yaml)", "report/spec_model.py")).encode(),
+        "schema/datapackage.schema.json": dumps(json_schema(Package, "The data package (data/datapackage.yaml)", "report/package_model.py")).encode(),
+    }
 
 
 def _published_datasets(datasets: dict[str, Dataset], reports: list[RenderedReport]) -> dict[str, Dataset]:

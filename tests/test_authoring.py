@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import subprocess
 import sys
@@ -11,6 +13,7 @@ import pytest
 import yaml
 
 from report.build import generate
+from report.cli import main
 from report.data import load_package
 from report.errors import ReportError
 from report.figures import RenderCache
@@ -22,8 +25,15 @@ from tests.conftest import ROOT, replace_in
 FIXTURE_CSV = Path(__file__).parent / "fixtures" / "weather.csv"
 
 
-def run(*args: str, root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "build_report.py"), "--root", str(root), *args], capture_output=True, text=True, timeout=300)
+def run(*args: str, root: Path, end_to_end: bool = False) -> subprocess.CompletedProcess[str]:
+    """The command line with these arguments: in this process, or (``end_to_end``) as an author runs it, in a process of its own."""
+    argv = ["--root", str(root), *args]
+    if end_to_end:
+        return subprocess.run([sys.executable, str(ROOT / "build_report.py"), *argv], capture_output=True, text=True, timeout=300)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
 def test_the_package_names_no_report_dataset_or_model() -> None:
@@ -109,7 +119,7 @@ def test_init_turns_a_clone_into_a_site_of_ones_own(project: Path, tmp_path: Pat
     assert empty.returncode == 0, empty.stderr
     assert "There are no reports yet" in (tmp_path / "empty" / "index.html").read_text(encoding="utf-8")
     assert run("new", "weather", "--csv", str(FIXTURE_CSV), root=project).returncode == 0
-    built = run("build", "--site-dir", str(tmp_path / "site"), root=project)
+    built = run("build", "--site-dir", str(tmp_path / "site"), root=project, end_to_end=True)
     assert built.returncode == 0, built.stderr
     pages = [p.read_text(encoding="utf-8", errors="replace") for p in (tmp_path / "site").rglob("*") if p.suffix in (".html", ".json", ".xml", ".csv")]
     assert pages and not any(re.search("reasonflux|zou et al", page, re.IGNORECASE) for page in pages)
