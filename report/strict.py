@@ -99,30 +99,16 @@ class Sequence(list):  # type: ignore[type-arg]
         self.item_lines = []
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML that refuses duplicate keys, deep nesting and control characters, and records lines."""
+# libyaml (PyYAML's C parser) reads and composes the document; the constructor, in Python, builds and checks the values.
+_Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Parser):  # type: ignore[misc]
+    """Safe YAML that refuses duplicate keys and control characters, and records lines (the depth is checked before)."""
 
     def __init__(self, stream: str, shown: str) -> None:
         super().__init__(stream)
         self.shown = shown
-        self.depth = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        self.depth += 1
-        try:
-            if self.depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise ReportError.at(
-                    self.shown,
-                    f"the YAML nests more than {MAX_DEPTH} levels deep",
-                    line=mark.line + 1,
-                    expected=f"at most {MAX_DEPTH} levels of nested mappings and lists",
-                    found="deeper nesting",
-                    fix="flatten the structure; no report or descriptor key needs such depth",
-                )
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         value = super().construct_object(node, deep=deep)
@@ -184,6 +170,7 @@ def load_yaml(path: Path, shown: str, what: str) -> Any:
     text = read_text(path, shown, what)
     loader = _Loader(text, shown)
     try:
+        _check_depth(text, shown)
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as error:
         raise yaml_error(error, shown, what) from None
@@ -200,6 +187,25 @@ def load_yaml(path: Path, shown: str, what: str) -> Any:
             fix="write the repeated blocks out, or repeat them fewer times",
         )
     return data
+
+
+def _check_depth(text: str, shown: str) -> None:
+    """Refuse mappings and lists nested more than MAX_DEPTH deep, at the line where they go too deep (before composing them)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Parser):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ReportError.at(
+                    shown,
+                    f"the YAML nests more than {MAX_DEPTH} levels deep",
+                    line=event.start_mark.line + 1 if event.start_mark else None,
+                    expected=f"at most {MAX_DEPTH} levels of nested mappings and lists",
+                    found="deeper nesting",
+                    fix="flatten the structure; no report or descriptor key needs such depth",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _size(value: Any, budget: int) -> int:
