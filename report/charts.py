@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 import math
-import pickle
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from itertools import pairwise
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any
 
 import altair as alt
 import pandas as pd
 
 from report import spec_model
 from report.errors import ReportError
+from report.memo import remembered
 from report.spec import Report, Table
 from report.text import DateFormat, NumberFormat
 
@@ -785,28 +783,11 @@ def _build_charts(report: Report) -> dict[str, Chart]:
     return charts
 
 
-@dataclass
-class _Made:
-    chart: bytes | None = None  # the chart, pickled: each build gets its own copy
-
-
-@functools.lru_cache(maxsize=64)
-def _made(inputs: bytes) -> _Made:
-    """Where the chart made from ``inputs`` (the digest of a chart's declaration and table) is kept within this process."""
-    return _Made()
-
-
 def _remembered(report: Report, spec: spec_model.Chart, table: Table) -> Chart:
     """The chart, made once per process for the same declaration and rows: the live preview and a rebuild in the same
     process (tests) make only the charts whose declaration or data changed."""
-    try:
-        inputs = pickle.dumps((spec, report.spec_file, {name: getattr(table, name) for name in _TABLE_PARTS}), protocol=5)
-    except (pickle.PicklingError, TypeError, AttributeError):  # a table that cannot be pickled: made anew each time
-        return _chart(report, spec, table)
-    made = _made(hashlib.sha256(inputs).digest())
-    if made.chart is None:
-        made.chart = pickle.dumps(_chart(report, spec, table), protocol=5)
-    return cast(Chart, pickle.loads(made.chart))
+    inputs = (spec, report.spec_file, {name: getattr(table, name) for name in _TABLE_PARTS})
+    return remembered(inputs, lambda: _chart(report, spec, table))
 
 
 _TABLE_PARTS = tuple(f.name for f in fields(Table))

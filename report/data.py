@@ -18,6 +18,7 @@ import pandas as pd
 from report import bigdata
 from report.bigdata import is_large
 from report.errors import Problem, ReportError
+from report.memo import remembered
 from report.package_model import Display, Package
 from report.package_model import FieldSpec as DeclaredField
 from report.package_model import Resource as DeclaredResource
@@ -170,7 +171,10 @@ def read_package(data_dir: Path, root: Path | None = None) -> tuple[dict[str, Da
             except ReportError as error:
                 problems.extend(error.problems)
             continue
-        loaded = _load(declared_resource, resource, _read(path, _shown(path, root)), _shown(path, root), shown)
+        raw, csv_name = _read(path, _shown(path, root)), _shown(path, root)
+        # The same declaration and bytes give the same dataset: read once per process (the live preview, tests).
+        inputs = (declared_resource, resource.to_descriptor(), raw, csv_name, shown)
+        loaded = remembered(inputs, lambda: _load(declared_resource, resource, raw, csv_name, shown))  # noqa: B023 (called at once)
         if isinstance(loaded, Dataset):
             datasets[loaded.name] = loaded
         else:
