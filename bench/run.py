@@ -52,8 +52,9 @@ from summary import Row, Target, evaluate, write
 PAGE = "figure6/index.html"
 CHANGED_CSV = "data/figure6_prm_size.csv"
 CHANGED_ROW = ("prm", "Skywork-PRM-7B", "math500_accuracy")
-# The preview's edits: one decimal, as the CSV has; within 2.5 points of the original, as a claim of the report checks a gap.
-PREVIEW_DELTAS = tuple(sign * tenths / 10 for tenths in range(3, 25, 4) for sign in (1, -1))
+# The preview's edits: one decimal, as the CSV has. The report asserts that this value (69.9) lies 0.3 to 2.5 points
+# below Table 2's reading of the same run (71.8): an edit keeps it between 69.3 and 71.5, so that the rebuild succeeds.
+PREVIEW_DELTAS = (0.3, -0.3, 0.7, -0.5, 1.1, 1.4, 0.4, -0.2, 0.9, 1.3)
 LIBRARIES = "import pandas, altair, vl_convert, jinja2, frictionless, mkdocs.commands.build, mkdocs.config"
 KB = 1024
 
