@@ -27,7 +27,7 @@ WORK = BENCH / ".work"
 PEERS = BENCH / ".peers"
 PYCACHE = WORK / "pycache"
 PROJECT_PARTS = ("data", "templates", "docs", "report", "mkdocs.yml", "build_report.py")
-BUILT = re.compile(r"(\d+) chart\(s\) rendered, (\d+) file\(s\) changed")
+BUILT = re.compile(r"([\d,]+) charts? rendered, ([\d,]+) files? changed")
 
 
 class NotMeasured(Exception):
@@ -58,7 +58,7 @@ class Sample:
         """(charts rendered, files changed) from the build's closing line, if it printed one; (0, 0) when it found nothing to do."""
         match = BUILT.search(self.stdout)
         if match:
-            return int(match.group(1)), int(match.group(2))
+            return int(match.group(1).replace(",", "")), int(match.group(2).replace(",", ""))
         return (0, 0) if self.skipped else None
 
     @property

@@ -43,6 +43,7 @@ def _build(args: argparse.Namespace) -> int:
     with engine_for(project.cache) as engine:
         imported = time.perf_counter()
         from report.build import Clock, generate
+        from report.pages import plural
         from report.site import publish
 
         clock = Clock(seconds={"imports": time.perf_counter() - imported})
@@ -53,8 +54,8 @@ def _build(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     claims = sum(len(r.claims) for r in generated.reports)
     print(
-        f"Built {args.site_dir}/ in {seconds:.1f} s: {len(generated.reports)} report(s), {claims} claims checked, "
-        f"{generated.renders} chart(s) rendered, {len(changed)} file(s) changed."
+        f"Built {args.site_dir}/ in {seconds:.1f} s: {plural(generated.reports, 'report')}, {plural(claims, 'claim')} checked, "
+        f"{plural(generated.renders, 'chart')} rendered, {plural(changed, 'file')} changed."
     )
     if args.timings:
         drawn = f" on {engine.workers} engines" if engine.workers else ""
@@ -64,12 +65,13 @@ def _build(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from report.build import check
+    from report.pages import plural
     from report.project import Project
 
     reports = check(Project(Path(args.root)))
     claims = sum(len(r.claims) for r in reports)
     assertions = sum(1 for r in reports for c in r.claims.values() if c.kind == "assertion")
-    print(f"OK: data valid, {len(reports)} report(s), {claims} claims ({assertions} assertions) hold, templates render.")
+    print(f"OK: data valid, {plural(reports, 'report')}, {plural(claims, 'claim')} ({plural(assertions, 'assertion')}) hold, templates render.")
     return 0
 
 
