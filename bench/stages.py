@@ -75,7 +75,7 @@ def export(root: Path) -> dict[str, Any]:
     docs = root / "docs"
     for path, text in generated.pages.items():
         (docs / path).parent.mkdir(parents=True, exist_ok=True)
-        (docs / path).write_text(text, encoding="utf-8")
+        (docs / path).write_text(generated.drawn(text), encoding="utf-8")  # the drawings in the Markdown: no hook puts them in
     for path, content in generated.files.items():
         (docs / path).parent.mkdir(parents=True, exist_ok=True)
         (docs / path).write_bytes(content)

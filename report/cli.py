@@ -71,7 +71,8 @@ def _check(args: argparse.Namespace) -> int:
     reports = check(Project(Path(args.root)))
     claims = sum(len(r.claims) for r in reports)
     assertions = sum(1 for r in reports for c in r.claims.values() if c.kind == "assertion")
-    print(f"OK: data valid, {plural(reports, 'report')}, {plural(claims, 'claim')} ({plural(assertions, 'assertion')}) hold, templates render.")
+    held = f"{plural(assertions, 'assertion')} {'holds' if assertions == 1 else 'hold'}"
+    print(f"OK: data valid, {plural(reports, 'report')}, {plural(claims, 'claim')} checked ({held}), templates render.")
     return 0
 
 

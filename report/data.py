@@ -171,10 +171,16 @@ def read_package(data_dir: Path, root: Path | None = None) -> tuple[dict[str, Da
             except ReportError as error:
                 problems.extend(error.problems)
             continue
-        raw, csv_name = _read(path, _shown(path, root)), _shown(path, root)
-        # The same declaration and bytes give the same dataset: read once per process (the live preview, tests).
+        csv_name = _shown(path, root)
+        raw = _read(path, csv_name)
+        # The same declaration and bytes give the same dataset: parsed and validated once per process (the live preview,
+        # tests). The validation reads the file again: what it made is kept only if the file was not saved meanwhile.
         inputs = (declared_resource, resource.to_descriptor(), raw, csv_name, shown)
-        loaded = remembered(inputs, lambda: _load(declared_resource, resource, raw, csv_name, shown))  # noqa: B023 (called at once)
+        loaded = remembered(
+            inputs,
+            lambda: _load(declared_resource, resource, raw, csv_name, shown),  # noqa: B023 (called at once)
+            keep=lambda: _read(path, csv_name) == raw,  # noqa: B023
+        )
         if isinstance(loaded, Dataset):
             datasets[loaded.name] = loaded
         else:

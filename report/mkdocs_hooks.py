@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sys
 import traceback
@@ -12,6 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from jinja2 import Environment, FileSystemBytecodeCache
+from jinja2.bccache import Bucket
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
@@ -63,8 +65,20 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:  # a project that cannot keep them compiles them anew
         return env
-    env.bytecode_cache = FileSystemBytecodeCache(str(folder))
+    env.bytecode_cache = _Compiled(str(folder))
     return env
+
+
+class _Compiled(FileSystemBytecodeCache):
+    """Compiled templates kept on disk; a folder that cannot be read or written only means compiling them anew."""
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
 
 
 def site_url_problem(url: str | None) -> str | None:

@@ -239,7 +239,7 @@ def screenshot_dir() -> Path:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_every_page_in_each_mode_loads_clean_is_accessible_and_fits(visit: Callable[..., Visit], pages: list[str], mode: str) -> None:
-    """Every page, on a desktop in light and dark and on a phone, each in a fresh browser:
+    """Every page, on a desktop in light and dark and on a phone, each mode in a fresh browser (a tab per page):
 
     - shows its title and its stylesheet, and loads only from its own server, with no failed request, console
       error or script error (its late loads, such as the search index, included: waited for on the light desktop
@@ -468,6 +468,8 @@ def test_charts_fill_the_column_at_every_width_legibly_and_do_not_move(visit: Ca
         opened = visit(REPORT, viewport=viewport, within=within)
         interactive, within = opened.page.evaluate(CHART_LAYOUT), opened.page.context
         opened.assert_clean()
+        plain.page.close()
+        opened.page.close()
         for chart in interactive:
             if abs(chart["width"] - chart["column"]) > 1:
                 problems.append(f"{width} px: {chart['id']} is {chart['width']:.0f} px wide in a {chart['column']:.0f} px column")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from report import memo
 from report.data import load_package
 from report.errors import ReportError
 from tests.conftest import ROOT, replace_in
@@ -107,3 +109,29 @@ def test_command_line_prints_located_error_without_traceback(project: Path) -> N
     assert "Traceback" not in result.stderr
     assert f"{SAMPLES}:3 (column math500_accuracy)" in result.stderr
     assert "expected:" in result.stderr and "found:    '130'" in result.stderr
+
+
+def test_a_dataset_is_parsed_once_per_process_and_again_once_its_csv_changes(project: Path) -> None:
+    """The live preview rereads only what changed: the same bytes give the same rows without parsing them again (each
+    build its own copy), and a saved change is read at once."""
+    from report import data
+
+    memo.forget()
+    calls: list[str] = []
+    original = data._load
+
+    def counted(*args: Any) -> Any:
+        calls.append(args[3])
+        return original(*args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(data, "_load", counted)
+        first = load_package(project / "data", project)
+        again = load_package(project / "data", project)
+        assert calls == sorted(set(calls), key=calls.index) and len(calls) == len(first)  # each CSV parsed once
+        assert again["figure6_prm_size"].frame.equals(first["figure6_prm_size"].frame)
+        assert again["figure6_prm_size"].frame is not first["figure6_prm_size"].frame
+        replace_in(project / "data" / "figure6_prm_size.csv", "Skywork-PRM-7B,Skywork-PRM,7B,7,69.9", "Skywork-PRM-7B,Skywork-PRM,7B,7,70.2")
+        changed = load_package(project / "data", project)
+    assert calls[-1] == "data/figure6_prm_size.csv" and len(calls) == len(first) + 1
+    assert 70.2 in changed["figure6_prm_size"].frame["math500_accuracy"].tolist()

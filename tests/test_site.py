@@ -16,6 +16,7 @@ from report.cli import main
 from report.engine import Engine
 from report.errors import ReportError
 from report.figures import RenderCache
+from report.memo import forget
 from report.project import Project
 from report.site import publish
 from tests.conftest import ROOT, replace_in
@@ -136,6 +137,7 @@ def test_an_exception_half_way_through_mkdocs_leaves_the_site_untouched(project:
 
 
 def test_two_builds_are_byte_identical_whether_charts_come_from_the_cache_or_from_two_engines(built_site: Path, tmp_path: Path) -> None:
+    forget()  # every dataset read and chart made anew too, not kept from the shared site's build in this process
     with Engine.started(2) as engine:  # every chart drawn anew, by two engines, against the shared site's cached drawings
         drawn = generate(Project(ROOT), cache=RenderCache(None), engine=engine)
         assert engine.workers == 2
