@@ -39,6 +39,8 @@ SHOWS = """(value) => document.body !== null && document.body.innerText.includes
 SHOWS_ANY = """(value) => document.body !== null && (document.body.innerText.includes(value) ||
   [...document.querySelectorAll("svg [aria-label]")].some((e) => e.getAttribute("aria-label").includes(value)))"""
 BUILT = re.compile(r"Documentation built in ([\d.]+) seconds")
+# The steps of an edit in our server's log, in order (the summary explains the time by them).
+OUR_STEPS = ("file watch", "before the build", "build", "reload and page load")
 
 
 @dataclass
@@ -287,7 +289,7 @@ def ours(
         done=("Reloading browsers", "An error happened during the rebuild"),
     )
     done, log = time_edits(chromium, tool, f"http://{web.HOST}:{port}{page_path}", project / csv, edits, runs, timeout)
-    steps: dict[str, list[float]] = {"file watch": [], "before the build": [], "build": [], "reload and page load": []}
+    steps: dict[str, list[float]] = {name: [] for name in OUR_STEPS}
     builds: list[int] = []
     for edit in done:
         lines = [(t, line) for t, line in log.after(edit.written) if t <= edit.shown]
@@ -299,10 +301,9 @@ def ours(
         match = BUILT.search(built[1]) if built else None
         if not (detected and building and built and reloading and match) or reloading[0] > edit.shown:
             continue
-        steps["file watch"].append(detected[0] - edit.written)
-        steps["before the build"].append(building[0] - detected[0])
-        steps["build"].append(float(match.group(1)))
-        steps["reload and page load"].append(edit.shown - reloading[0])
+        spent = (detected[0] - edit.written, building[0] - detected[0], float(match.group(1)), edit.shown - reloading[0])
+        for name, seconds in zip(OUR_STEPS, spent, strict=True):
+            steps[name].append(seconds)
     return _summary(done, steps, {"tool": "build_report.py serve", "builds_per_edit": builds})
 
 

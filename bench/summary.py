@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness import ROOT, Stat
+from preview import OUR_STEPS
 
 if TYPE_CHECKING:
     from run import Bench
@@ -170,7 +171,7 @@ def _csv_target(bench: Bench) -> None:
 def _preview_cause(entry: dict[str, Any]) -> str:
     """Where the time of a preview edit went, from the steps in the server's log."""
     steps = entry.get("steps_s") or {}
-    build, watch, before, page = (steps.get(k) for k in ("build", "file watch", "before the build", "reload and page load"))
+    watch, before, build, page = (steps.get(name) for name in OUR_STEPS)
     if build is None or watch is None or before is None or page is None:
         return "the steps were not found in the server's log"
     builds = max(entry.get("builds_per_edit") or [1])

@@ -61,10 +61,8 @@ def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
     """Keep the theme's compiled templates between builds (Jinja checks each against its source): compiling them anew
     took a third of a build's MkDocs time."""
     folder = cache_folder(Path(config.config_file_path).parent, "templates")
-    try:
+    with contextlib.suppress(OSError):  # a folder that cannot be made: _Compiled compiles them anew
         folder.mkdir(parents=True, exist_ok=True)
-    except OSError:  # a project that cannot keep them compiles them anew
-        return env
     env.bytecode_cache = _Compiled(str(folder))
     return env
 
