@@ -86,6 +86,11 @@ class Watch:
         page.on("requestfailed", lambda request: None if "ERR_ABORTED" in str(request.failure) else self.failed.append(f"{request.url}: {request.failure}"))
         return page
 
+    def clear(self) -> None:
+        """Forget what was recorded: the tab goes on to another page."""
+        for recorded in (self.requests, self.console_errors, self.page_errors, self.failed):
+            recorded.clear()
+
     def _request(self, request: Request) -> None:
         self.requests.append(request.url)
 

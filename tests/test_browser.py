@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import json
 import os
 import re
@@ -104,6 +105,13 @@ def pages(site: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
+def axe_url(web_root: Path, site: Path) -> str:
+    """Where the pages load axe-core from: the test's own server, beside the site, so that the browser compiles it once."""
+    shutil.copyfile(AXE, web_root / AXE.name)
+    return "/" + AXE.name
+
+
+@pytest.fixture(scope="module")
 def base_url(web_root: Path, site: Path) -> Iterator[str]:
     """The URL of the site's home, served by a local HTTP server for the module."""
     with serve(web_root) as origin:
@@ -138,6 +146,14 @@ class Visit:
             wait_for_charts(self.page, TIMEOUT_MS)
         return self
 
+    def then(self, path: str, idle: bool = False, viewport: dict[str, int] | None = None) -> Visit:
+        """Open ``path`` in the same tab (resized to ``viewport`` first), as a reader following a link; what it loads
+        and logs is watched anew."""
+        self.watch.clear()
+        if viewport is not None:
+            self.page.set_viewport_size({"width": viewport["width"], "height": viewport["height"]})
+        return self.go(path, idle)
+
     def problems(self) -> list[str]:
         """Requests to another host, failed loads, console errors and uncaught exceptions, each described."""
         return (
@@ -154,21 +170,15 @@ class Visit:
 
 @pytest.fixture
 def visit(browser: Browser, base_url: str) -> Iterator[Callable[..., Visit]]:
-    """A page in a new context (``viewport``, ``color_scheme``…), or in the context ``within``, opened at ``path``; ``idle=True``
-    also waits for late loads."""
+    """A page in a new context (``viewport``, ``color_scheme``…) opened at ``path``; ``idle=True`` also waits for late loads."""
     contexts: list[BrowserContext] = []
 
-    def open_page(path: str, idle: bool = False, within: BrowserContext | None = None, **options: Any) -> Visit:
-        context = within
-        if context is None:
-            context = browser.new_context(**{"viewport": DESKTOP, **options})
-            context.set_default_timeout(TIMEOUT_MS)
-            contexts.append(context)
+    def open_page(path: str, idle: bool = False, **options: Any) -> Visit:
+        context = browser.new_context(**{"viewport": DESKTOP, **options})
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
         watch = Watch()
-        page = context.new_page()
-        if within is not None and "viewport" in options:
-            page.set_viewport_size(options["viewport"])
-        opened = Visit(watch.attach(page), watch, base_url, javascript=options.get("java_script_enabled", True))
+        opened = Visit(watch.attach(context.new_page()), watch, base_url, javascript=options.get("java_script_enabled", True))
         return opened.go(path, idle)
 
     yield open_page
@@ -238,8 +248,9 @@ def screenshot_dir() -> Path:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_every_page_in_each_mode_loads_clean_is_accessible_and_fits(visit: Callable[..., Visit], pages: list[str], mode: str) -> None:
-    """Every page, on a desktop in light and dark and on a phone, each mode in a fresh browser (a tab per page):
+def test_every_page_in_each_mode_loads_clean_is_accessible_and_fits(visit: Callable[..., Visit], pages: list[str], axe_url: str, mode: str) -> None:
+    """Every page, on a desktop in light and dark and on a phone, each mode in a fresh browser, one tab going from
+    page to page:
 
     - shows its title and its stylesheet, and loads only from its own server, with no failed request, console
       error or script error (its late loads, such as the search index, included: waited for on the light desktop
@@ -255,13 +266,13 @@ def test_every_page_in_each_mode_loads_clean_is_accessible_and_fits(visit: Calla
     folder = screenshot_dir()
     folder.mkdir(parents=True, exist_ok=True)
     problems: dict[str, list[str]] = {}
-    context = None  # one per mode, as a reader's browser: each page a new tab, the site's files cached after the first
+    opened: Visit | None = None  # one tab per mode, as a reader's: the site's files cached after the first page
     for path in pages:
         # Late loads (the search index and worker) are the same in every mode and on every page of a folder depth:
         # waited for on the light desktop, at the site's root (home, 404) and one folder down (a report).
-        opened = visit(path, idle=mode == "desktop-light" and path in ("index.html", "404.html", REPORT), within=context, **options)
+        idle = mode == "desktop-light" and path in ("index.html", "404.html", REPORT)
+        opened = visit(path, idle, **options) if opened is None else opened.then(path, idle)
         page = opened.page
-        context = page.context
         found = opened.problems()
         if not page.locator("h1").first.is_visible():
             found.append("no visible h1")
@@ -270,7 +281,7 @@ def test_every_page_in_each_mode_loads_clean_is_accessible_and_fits(visit: Calla
         if mode == "phone":
             found += phone_problems(page)
         else:
-            page.add_script_tag(path=str(AXE))
+            page.add_script_tag(url=axe_url)
             found += [f"accessibility: {violation}" for violation in page.evaluate(AXE_RUN, COLOUR_RULES[mode])]
         name = path.removesuffix(".html").removesuffix("/index").replace("/", "-")
         shot = folder / f"{name}-{mode}.png"
@@ -286,7 +297,6 @@ def test_every_page_in_each_mode_loads_clean_is_accessible_and_fits(visit: Calla
                 shutil.copyfile(chart_shot, ROOT / "docs" / "assets" / "screenshot.png")
         if found:
             problems[path] = found
-        page.close()
     assert problems == {}
 
 
@@ -320,17 +330,40 @@ MARK_CENTRES = """marks => marks.map(mark => {
   return (box.width || box.height) && x >= 0 && y >= 0 && x < innerWidth && y < innerHeight ? [x, y] : null;
 })"""
 TOOLTIP_SHOWN = """() => {
+  // The tooltip as the reader sees it, once it shows; then hidden, so that the next hover must show it anew.
   const tip = document.querySelector('.report-tooltip');
   if (!tip || tip.hidden || tip.getClientRects().length === 0) return false;
   const box = tip.getBoundingClientRect();
-  return {cells: [...tip.querySelectorAll('td')].map(td => td.innerText), box: [box.x, box.y, box.width, box.height],
-          inside: box.x >= 0 && box.y >= 0 && box.right <= innerWidth && box.bottom <= innerHeight};
+  const shown = {cells: [...tip.querySelectorAll('td')].map(td => td.innerText), box: [box.x, box.y, box.width, box.height],
+                 inside: box.x >= 0 && box.y >= 0 && box.right <= innerWidth && box.bottom <= innerHeight};
+  tip.hidden = true;
+  return shown;
 }"""
-FOCUSED_AND_TIP = """() => {
-  const tip = document.querySelector('.report-tooltip');
+FOCUSED = """() => {
+  // Where the focus is, said as the tests compare it: the figure of a chart's mark (not of a legend entry), 'out' outside
+  // the report's text, and the focused element's label and the tooltip's text.
+  const e = document.activeElement, tip = document.querySelector('.report-tooltip');
+  const figure = e && !e.closest('.legend-entry') && e.closest('.report-chart svg') && e.closest('figure');
   const shown = tip && !tip.hidden && tip.getClientRects().length > 0;
-  return {label: document.activeElement.getAttribute('aria-label'), tip: shown ? tip.innerText : null};
+  return {where: !e || !e.closest('article') ? 'out' : figure ? figure.id : '', label: e && e.getAttribute('aria-label'),
+          tip: shown ? tip.innerText : null};
 }"""
+RECORD_KEYS = f"""() => {{
+  // Where each key press left the focus, recorded as the key comes up: many presses, one round trip to read them.
+  window.keysSeen = [];
+  const focused = {FOCUSED};
+  document.addEventListener('keyup', event => window.keysSeen.push({{key: event.key, ...focused()}}), true);
+}}"""
+
+
+def press(page: Page, key: str, times: int) -> list[dict[str, Any]]:
+    """Press ``key`` ``times`` times; where each press left the focus (RECORD_KEYS must have run in the page)."""
+    page.evaluate("window.keysSeen = []")
+    for _ in range(times):
+        page.keyboard.press(key)
+    seen: list[dict[str, Any]] = page.evaluate("window.keysSeen")
+    assert [entry["key"] for entry in seen] == [key] * times, seen
+    return seen
 
 
 def numbers_in(cells: list[str]) -> list[float]:
@@ -365,41 +398,34 @@ def test_every_point_shows_its_values_to_the_mouse_and_the_keyboard(visit: Calla
                 assert box is not None, f"{chart} point {index} is not displayed"
                 centre = [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]
             page.mouse.move(*centre)
-            shown = page.wait_for_function(TOOLTIP_SHOWN).json_value()  # the tooltip as the reader sees it, once it shows
+            shown = page.wait_for_function(TOOLTIP_SHOWN).json_value()
             assert float(row[column]) in numbers_in(shown["cells"]), f"{chart} point {index}: tooltip {shown['cells']!r} lacks {column} = {row[column]}"
             assert shown["inside"], f"{chart} point {index}: the tooltip leaves the window: {shown['box']}"
-            page.evaluate("document.querySelector('.report-tooltip').hidden = true")  # the next hover must show it anew
         page.mouse.move(1, DESKTOP["height"] - 1)
         tip.wait_for(state="hidden")  # leaving the chart hides it
-    # The keyboard: Tab from the top of the page stops once in each chart's marks (and at each legend entry).
-    page.evaluate("window.scrollTo(0, 0); document.activeElement && document.activeElement.blur()")
-    reached: list[str] = []
-    last = ""
-    for _ in range(400):
-        page.keyboard.press("Tab")
-        where = page.evaluate(
-            "(() => { const e = document.activeElement; const f = e && !e.closest('.legend-entry') && e.closest('.report-chart svg') && e.closest('figure');"
-            " return e === document.body ? 'end' : f ? f.id : ''; })()"
-        )
-        if where == "end":
-            break
+    # The keyboard: Tab from the report's title stops once in each chart's marks (and at each legend entry), to the end of its text.
+    page.evaluate(RECORD_KEYS)
+    page.evaluate("(() => { const title = document.querySelector('article h1'); title.tabIndex = -1; title.focus(); })()")
+    seen: list[dict[str, Any]] = []
+    while len(seen) < 500 and all(entry["where"] != "out" for entry in seen):
+        seen += press(page, "Tab", 25)
+    stops = [entry["where"] for entry in seen]
+    assert "out" in stops, "Tab never left the report's text"
+    stops = stops[: stops.index("out")]
+    assert all(entry["tip"] for entry in seen[: len(stops)] if entry["where"]), f"a focused mark shows no tooltip: {seen}"
+    for last, where in itertools.pairwise(stops):
         assert not where or where != last, f"Tab stopped at two marks of {where}"
-        if where:
-            reached.append(where)
-            assert tip.is_visible(), f"{where}: a focused mark shows no tooltip"
-        last = where
+    reached = [stop for stop in stops if stop]
     assert reached == [f"fig-{chart}" for chart in chart_ids(page)], f"Tab reached {reached}"
     for chart in chart_ids(page):
         marks = page.locator(f"#fig-{chart} {SHOWN} [role='graphics-symbol'][tabindex]")
         labels = [label or "" for label in marks.evaluate_all("marks => marks.map(m => m.getAttribute('aria-label'))")]
         marks.first.focus()
-        for index, label in enumerate(labels):
-            focused = page.evaluate(FOCUSED_AND_TIP)
-            assert focused["label"] == label, f"{chart}: the arrow keys skipped mark {index}"
-            assert focused["tip"] is not None and focused["tip"].replace("\t", ": ").split("\n")[0] == label.split("\n")[0], (
-                f"{chart}: the tooltip is not the focused mark's"
+        for index, focused in enumerate([page.evaluate(FOCUSED), *press(page, "ArrowRight", len(labels) - 1)]):
+            assert focused["label"] == labels[index], f"{chart}: the arrow keys skipped mark {index}"
+            assert focused["tip"] is not None and focused["tip"].replace("\t", ": ").split("\n")[0] == labels[index].split("\n")[0], (
+                f"{chart}: the tooltip is not the focused mark {index}'s"
             )
-            page.keyboard.press("ArrowRight")
         page.keyboard.press("Escape")
         tip.wait_for(state="hidden")
     opened.assert_clean()
@@ -459,17 +485,15 @@ def test_charts_fill_the_column_at_every_width_legibly_and_do_not_move(visit: Ca
     """From 320 to 1600 px wide, each chart fills the text column, its smallest text is legible, and it is laid
     out the same with and without the page's script (nothing moves when the page becomes interactive)."""
     problems = []
-    without: BrowserContext | None = None  # a browser with JavaScript off, and one with it on: a tab for each width
-    within: BrowserContext | None = None
+    plain: Visit | None = None  # a tab with JavaScript off and one with it on, each loading the page anew at each width
+    opened: Visit | None = None
     for width in WIDTHS:
         viewport = {"width": width, "height": 900}
-        plain = visit(REPORT, java_script_enabled=False, viewport=viewport, within=without)
-        static, without = plain.page.evaluate(CHART_LAYOUT), plain.page.context
-        opened = visit(REPORT, viewport=viewport, within=within)
-        interactive, within = opened.page.evaluate(CHART_LAYOUT), opened.page.context
+        plain = visit(REPORT, java_script_enabled=False, viewport=viewport) if plain is None else plain.then(REPORT, viewport=viewport)
+        static = plain.page.evaluate(CHART_LAYOUT)
+        opened = visit(REPORT, viewport=viewport) if opened is None else opened.then(REPORT, viewport=viewport)
+        interactive = opened.page.evaluate(CHART_LAYOUT)
         opened.assert_clean()
-        plain.page.close()
-        opened.page.close()
         for chart in interactive:
             if abs(chart["width"] - chart["column"]) > 1:
                 problems.append(f"{width} px: {chart['id']} is {chart['width']:.0f} px wide in a {chart['column']:.0f} px column")
