@@ -79,6 +79,12 @@ def rendered_once(one_engine: None) -> Generated:
     return generate(Project(ROOT), cache=Recorded(ROOT / ".cache" / "charts"))
 
 
+@pytest.fixture(scope="session")
+def guide(rendered_once: Generated) -> str:
+    """The author's guide as generated for the shipped site: its Markdown, with the examples' claims and figures."""
+    return rendered_once.pages["guide/index.md"]
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A fresh copy of the project in a temporary folder."""

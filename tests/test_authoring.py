@@ -80,11 +80,6 @@ def test_new_refuses_to_overwrite(project: Path) -> None:
     assert run("new", "Bad Slug", "--csv", str(FIXTURE_CSV), root=project).returncode == 1
 
 
-@pytest.fixture(scope="module")
-def guide() -> str:
-    return generate(Project(ROOT), cache=RenderCache(None), render_charts=False).pages["guide/index.md"]
-
-
 def test_the_guide_shows_every_check_and_chart_kind_with_a_built_example(guide: str) -> None:
     for check in (tag(block, "check") for block in CHECKS):
         assert f"check: {check}" in guide, f"no example of the {check} check"

@@ -303,10 +303,11 @@ def test_every_page_in_each_mode_loads_clean_is_accessible_and_fits(visit: Calla
 def test_each_chart_is_drawn_in_the_page_with_one_mark_per_data_row(visit: Callable[..., Visit]) -> None:
     """On every report, each chart is an SVG in the page (no image, no chart runtime) with a described point mark per
     row of its published data (a dumbbell, one per end), made interactive by the page's own script."""
+    opened: Visit | None = None
     for path, plotted in report_charts().items():
         if not plotted:
             continue
-        opened = visit(path)
+        opened = visit(path) if opened is None else opened.then(path)
         page = opened.page
         charts = chart_ids(page)
         assert set(charts) <= set(plotted), f"{path}: charts not in the report spec: {sorted(set(charts) - set(plotted))}"

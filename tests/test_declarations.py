@@ -40,11 +40,6 @@ def test_every_declared_key_has_a_one_line_doc() -> None:
             assert takes, f"{block.__name__}.{key} says nothing of what it takes"
 
 
-@pytest.fixture(scope="module")
-def guide() -> str:
-    return generate(Project(ROOT), cache=RenderCache(None), render_charts=False).pages["guide/index.md"]
-
-
 def test_the_guide_documents_every_key_of_every_chart_and_check_from_the_declaration(guide: str) -> None:
     shown = html.unescape(guide)
     for block in (*spec_model.CHART_KINDS, *spec_model.CHECKS, spec_model.ReportSpec, package_model.FieldSpec, package_model.Resource):
