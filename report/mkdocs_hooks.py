@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import sys
 import traceback
@@ -12,8 +11,7 @@ from pathlib import Path
 # from it, and keep all state in the package (report.site.HOOKS), not in this module.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from jinja2 import Environment, FileSystemBytecodeCache
-from jinja2.bccache import Bucket
+from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
@@ -23,6 +21,7 @@ from report.errors import ReportError
 from report.links import link_problem
 from report.offline import offline
 from report.project import Project, cache_folder
+from report.sandbox import CompiledTemplates
 from report.site import HOOKS
 
 
@@ -60,23 +59,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
     """Keep the theme's compiled templates between builds (Jinja checks each against its source): compiling them anew
     took a third of a build's MkDocs time."""
-    folder = cache_folder(Path(config.config_file_path).parent, "templates")
-    with contextlib.suppress(OSError):  # a folder that cannot be made: _Compiled compiles them anew
-        folder.mkdir(parents=True, exist_ok=True)
-    env.bytecode_cache = _Compiled(str(folder))
+    env.bytecode_cache = CompiledTemplates(cache_folder(Path(config.config_file_path).parent, "templates"))
     return env
-
-
-class _Compiled(FileSystemBytecodeCache):
-    """Compiled templates kept on disk; a folder that cannot be read or written only means compiling them anew."""
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().load_bytecode(bucket)
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().dump_bytecode(bucket)
 
 
 def site_url_problem(url: str | None) -> str | None:

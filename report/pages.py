@@ -30,8 +30,8 @@ from report.figures import dumps
 from report.history import baseline_ref, describe_ref
 from report.links import link_problem
 from report.package_model import Package
-from report.project import GENERATED_BY, Project
-from report.sandbox import SANDBOX_FIX, ProjectLoader, sandboxed
+from report.project import GENERATED_BY, Project, cache_folder
+from report.sandbox import SANDBOX_FIX, CompiledTemplates, ProjectLoader, sandboxed
 from report.schema import Block, json_schema, option_rows
 from report.spec import Report, Table
 from report.spec_model import ReportSpec
@@ -65,11 +65,13 @@ class RenderedReport:
     meta: dict[str, str] = field(default_factory=dict)
 
 
-def environment(templates: Path) -> jinja2.Environment:
-    """The Jinja environment for pages: sandboxed, undefined values fail, data text is inert."""
+def environment(templates: Path, compiled: Path | None = None) -> jinja2.Environment:
+    """The Jinja environment for pages: sandboxed, undefined values fail, data text is inert; templates compiled once
+    into ``compiled``, if given."""
     env = sandboxed(
         finalize=finalize,
         loader=ProjectLoader(templates, "templates"),
+        bytecode_cache=CompiledTemplates(compiled) if compiled is not None else None,
         readable=(Number, Source, Claim, Dataset, Field, Report, RenderedReport, Chart),
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -414,9 +416,12 @@ class Generated:
         return DRAWING_MARK.sub(lambda found: self.drawings.get(found.group(1), found.group(0)), page)
 
 
-def assemble(project: Project, reports: list[RenderedReport], datasets: dict[str, Dataset], descriptor: dict[str, Any], baseline: str | None) -> Generated:
-    """The site's pages and files from its rendered reports: each page with its header, the data, claims.json, schemas and nav."""
-    env = environment(project.templates)
+def assemble(
+    project: Project, reports: list[RenderedReport], datasets: dict[str, Dataset], descriptor: dict[str, Any], baseline: str | None, keep: bool = True
+) -> Generated:
+    """The site's pages and files from its rendered reports: each page with its header, the data, claims.json, schemas and
+    nav; ``keep``: the templates' compiled code is kept under ``.cache/`` (not by `check`, which writes nothing)."""
+    env = environment(project.templates, cache_folder(project.root, "templates") if keep else None)
     out = Generated(reports=reports)
     for rendered in reports:
         report = rendered.report

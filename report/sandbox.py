@@ -4,16 +4,21 @@ A report is declarations, never code. Jinja's sandbox refuses Python internals (
 ``__class__`` …) and changes to lists and dicts; on top of it, attributes can be read only on the
 values the build hands to templates (text, numbers, claims, datasets, sources), never on a DataFrame,
 a module or any other object whose methods could write files or run code.
+
+Compiled templates (the pages' and the theme's) are kept under ``.cache/templates``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import FileSystemBytecodeCache
+from jinja2.bccache import Bucket
 from jinja2.loaders import split_template_path
 from jinja2.runtime import BlockReference, LoopContext, Macro, TemplateReference
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -46,6 +51,24 @@ class ReportSandbox(ImmutableSandboxedEnvironment):
 def sandboxed(finalize: Callable[[Any], str], loader: jinja2.BaseLoader | None = None, readable: tuple[type, ...] = (), **options: Any) -> ReportSandbox:
     """A sandboxed environment in which undefined values fail and ``finalize`` prints every ``{{ value }}``."""
     return ReportSandbox(readable, loader=loader, undefined=jinja2.StrictUndefined, autoescape=False, finalize=finalize, **options)
+
+
+class CompiledTemplates(FileSystemBytecodeCache):
+    """Compiled templates kept on disk between builds (Jinja checks each against its source's checksum); a folder that
+    cannot be made, read or written only means compiling them anew."""
+
+    def __init__(self, folder: Path) -> None:
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+        super().__init__(str(folder))
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
 
 
 class ProjectLoader(jinja2.BaseLoader):

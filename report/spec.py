@@ -14,6 +14,7 @@ import pandas as pd
 from report import package_model, spec_model
 from report.data import Dataset, number_format
 from report.errors import ReportError
+from report.memo import remembered
 from report.project import cache_folder
 from report.schema import validate
 from report.strict import Mapping, load_yaml
@@ -563,7 +564,11 @@ def load_report(path: Path, datasets: dict[str, Dataset], root: Path) -> Report:
             found=spec.slug,
             fix="choose another slug",
         )
-    tables = _views(spec, _data_tables(spec, datasets, spec_file), datasets, spec_file, cache_folder(root, "duckdb-spill"))
+    # The same data and view declarations give the same tables: built once per process (the live preview, tests).
+    tables = remembered(
+        (spec.data, spec.views, datasets, spec_file),
+        lambda: _views(spec, _data_tables(spec, datasets, spec_file), datasets, spec_file, cache_folder(root, "duckdb-spill")),
+    )
     template = path.with_suffix(".md.j2")
     if not template.is_file():
         raise ReportError.at(spec_file, "the report has no page template", expected=str(template.relative_to(root)), found="no such file")

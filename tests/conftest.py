@@ -33,11 +33,24 @@ def copy_project(destination: Path) -> Path:
             shutil.copy2(source, destination / part)
     renders = shipped_renders()
     if renders.is_dir():
-        shutil.copytree(renders, destination / ".cache" / "charts", ignore=shutil.ignore_patterns("*.tmp", ".*"))
-    templates = ROOT / ".cache" / "templates"  # the theme's compiled templates, as a project that built before keeps them
+        linked_copy(renders, destination / ".cache" / "charts", ignore=shutil.ignore_patterns("*.tmp", ".*"))
+    templates = ROOT / ".cache" / "templates"  # the compiled templates, as a project that built before keeps them
     if templates.is_dir():
-        shutil.copytree(templates, destination / ".cache" / "templates", ignore=shutil.ignore_patterns("*.tmp"))
+        linked_copy(templates, destination / ".cache" / "templates", ignore=shutil.ignore_patterns("*.tmp"))
     return destination
+
+
+def linked_copy(source: Path, destination: Path, ignore: Callable[[str, list[str]], set[str]] | None = None) -> None:
+    """A copy of a folder whose files are never written in place (the build's caches write a new file and rename it; a
+    site is replaced whole): each file a hard link to its original where the file system allows, else a copy."""
+
+    def link(original: str, copy: str) -> None:
+        try:
+            os.link(original, copy)
+        except OSError:
+            shutil.copy2(original, copy)
+
+    shutil.copytree(source, destination, ignore=ignore, copy_function=link)
 
 
 def shipped_renders() -> Path:

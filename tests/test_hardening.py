@@ -29,7 +29,7 @@ from report.cli import main
 from report.errors import ReportError
 from report.offline import offline
 from report.sitedir import MARKER
-from tests.conftest import ROOT, copy_project, tree
+from tests.conftest import ROOT, copy_project, linked_copy, tree
 
 DESCRIPTOR = "data/datapackage.yaml"
 PRMS = "data/figure6_prm_size.csv"
@@ -290,7 +290,7 @@ def _line(project: Path, file: str, marker: str) -> int:
 def test_bad_input_stops_with_a_located_message_and_changes_nothing(built_site: Path, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     case = CASES[name]
     project = copy_project(tmp_path / "project")
-    shutil.copytree(built_site, project / "site")
+    linked_copy(built_site, project / "site")
     case.setup(project)
     before = {part: tree(project / part) for part in ("site", "data", "templates")}
     argv = [arg.replace("{root}", str(project)) for arg in case.argv]
