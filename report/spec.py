@@ -533,14 +533,19 @@ def sql_view(name: str, view: spec_model.Sql, sql: Session, datasets: dict[str, 
 def _datasets_read(spec: spec_model.ReportSpec, tables: dict[str, Table], datasets: dict[str, Dataset]) -> tuple[str, ...]:
     """The datasets a report reads: under data:, through its views (SQL included), and for sample sizes."""
     by_path = {dataset.path: name for name, dataset in datasets.items()}
-    read = [entry.dataset for entry in spec.data.values()]
+    read = list(_named_datasets(spec))
     for table in tables.values():
         for sources in table.sources:
             for source in sources:
                 read += [by_path[f] for f in (*getattr(source, "files", ()), source.file) if f in by_path]
-    uncertain = [entry.uncertainty for entry in spec.data.values()] + [getattr(view, "uncertainty", None) for view in spec.views.values()]
-    read += [u.n.dataset for u in uncertain if u is not None and isinstance(u.n, spec_model.SampleSize)]
     return tuple(dict.fromkeys(read))
+
+
+def _named_datasets(spec: spec_model.ReportSpec) -> tuple[str, ...]:
+    """The datasets a spec names: under data:, and for sample sizes."""
+    uncertain = [entry.uncertainty for entry in spec.data.values()] + [getattr(view, "uncertainty", None) for view in spec.views.values()]
+    named = [entry.dataset for entry in spec.data.values()] + [u.n.dataset for u in uncertain if u is not None and isinstance(u.n, spec_model.SampleSize)]
+    return tuple(dict.fromkeys(named))
 
 
 def read_spec(path: Path, spec_file: str) -> tuple[spec_model.ReportSpec, Mapping]:
@@ -564,9 +569,12 @@ def load_report(path: Path, datasets: dict[str, Dataset], root: Path) -> Report:
             found=spec.slug,
             fix="choose another slug",
         )
-    # The same data and view declarations give the same tables: built once per process (the live preview, tests).
+    # The same data and view declarations give the same tables: built once per process (the live preview, tests). A SQL
+    # view may read any dataset; other views read only the datasets the spec names.
+    uses_sql = any(isinstance(view, spec_model.Sql) for view in spec.views.values())
+    read = datasets if uses_sql else {name: datasets.get(name) for name in _named_datasets(spec)}
     tables = remembered(
-        (spec.data, spec.views, datasets, spec_file),
+        (spec.data, spec.views, read, spec_file),
         lambda: _views(spec, _data_tables(spec, datasets, spec_file), datasets, spec_file, cache_folder(root, "duckdb-spill")),
     )
     template = path.with_suffix(".md.j2")
