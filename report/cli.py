@@ -134,25 +134,9 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import logging
+    from report.preview import serve
 
-    from mkdocs.commands.serve import serve
-
-    from report.engine import Engine
-    from report.site import HOOKS
-
-    HOOKS.keep_last_good = True
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
-    logging.getLogger("mkdocs").addHandler(handler)
-    logging.getLogger("mkdocs").setLevel(logging.INFO)
-    # A rebuild rewrites only the pages and files whose content changed (see on_files in report/mkdocs_hooks.py),
-    # which MkDocs calls a dirty build; its warning that navigation may go stale does not apply, as a change of
-    # navigation rebuilds every page.
-    logging.getLogger("mkdocs.commands.build").addFilter(lambda record: not record.getMessage().startswith("A 'dirty' build"))
-    with Engine.started() as engine:  # warm for every rebuild: a changed chart is drawn without starting an engine
-        HOOKS.engine = engine
-        serve(config_file=str(Path(args.root) / "mkdocs.yml"), dev_addr=args.dev_addr, livereload=True, strict=True, build_type="dirty")
+    serve(Path(args.root), args.dev_addr)
     return 0
 
 

@@ -1,0 +1,83 @@
+"""The live preview: MkDocs' development server, watching the project's files closely and rebuilding only what changed.
+
+It is MkDocs' own `serve` (its live-reload server, a dirty build into a temporary folder), with two settings a
+preview of data needs: the watched files are looked at every tenth of a second (MkDocs: every half second), and a
+rebuild starts once they have been quiet for 50 ms (MkDocs: 100 ms). Polling, not the system's file events, so that
+the preview also follows a project on a mounted or network folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from report.engine import Engine
+from report.site import HOOKS
+
+POLL_SECONDS = 0.1
+QUIET_SECONDS = 0.05
+
+
+def serve(root: Path, dev_addr: str) -> None:
+    """Serve the project at ``root`` until interrupted, rebuilding what a saved file changes; a mistake keeps the last good site."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.livereload import LiveReloadServer
+
+    HOOKS.keep_last_good = True
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    logging.getLogger("mkdocs").addHandler(handler)
+    logging.getLogger("mkdocs").setLevel(logging.INFO)
+    # A rebuild rewrites only the pages and files whose content changed (see on_files in report/mkdocs_hooks.py),
+    # which MkDocs calls a dirty build; its warning that navigation may go stale does not apply, as a change of
+    # navigation rebuilds every page.
+    logging.getLogger("mkdocs.commands.build").addFilter(lambda record: not record.getMessage().startswith("A 'dirty' build"))
+    site_dir = tempfile.mkdtemp(prefix="report-preview-")
+
+    def configured() -> MkDocsConfig:
+        return load_config(config_file=str(root / "mkdocs.yml"), site_dir=site_dir, strict=True, dev_addr=dev_addr)
+
+    config = configured()
+    config.plugins.on_startup(command="serve", dirty=True)
+    host, port = config.dev_addr
+    mount_path = urlsplit(config.site_url or "/").path.strip("/")
+    url = f"http://{host}:{port}/" + (f"{mount_path}/" if mount_path else "")
+
+    def builder(config: MkDocsConfig | None = None) -> None:
+        logging.getLogger("mkdocs").info("Building documentation...")
+        config = config or configured()
+        config.site_url = url
+        build(config, serve_url=url, dirty=True)
+
+    server = LiveReloadServer(builder=builder, host=host, port=port, root=site_dir, mount_path=f"/{mount_path}", polling_interval=POLL_SECONDS)
+    server.build_delay = QUIET_SECONDS
+    server.error_handler = lambda code: _error_page(Path(site_dir), code)
+    try:
+        with Engine.started() as engine:  # warm for every rebuild: a changed chart is drawn without starting an engine
+            HOOKS.engine = engine
+            builder(config)
+            server.watch(config.docs_dir)
+            server.watch(str(root / "mkdocs.yml"))
+            server = config.plugins.on_serve(server, config=config, builder=builder)
+            for item in config.watch:
+                server.watch(item)
+            try:
+                server.serve()  # type: ignore[no-untyped-call]  # MkDocs declares no types for it
+            except KeyboardInterrupt:
+                logging.getLogger("mkdocs").info("Shutting down...")
+            finally:
+                server.shutdown()
+    finally:
+        config.plugins.on_shutdown()
+        shutil.rmtree(site_dir, ignore_errors=True)
+
+
+def _error_page(site_dir: Path, code: int) -> bytes | None:
+    """The site's own page for a missing page (or a server error), as MkDocs' server shows it."""
+    page = site_dir / f"{code}.html"
+    return page.read_bytes() if code in (404, 500) and page.is_file() else None
