@@ -420,8 +420,9 @@ def assemble(
     project: Project, reports: list[RenderedReport], datasets: dict[str, Dataset], descriptor: dict[str, Any], baseline: str | None, keep: bool = True
 ) -> Generated:
     """The site's pages and files from its rendered reports: each page with its header, the data, claims.json, schemas and
-    nav; ``keep``: the templates' compiled code is kept under ``.cache/`` (not by `check`, which writes nothing)."""
-    env = environment(project.templates, cache_folder(project.root, "templates") if keep else None)
+    nav; ``keep``: the templates' compiled code is kept under ``.cache/`` (not by `check`, which writes nothing), apart
+    from the theme's, which is compiled outside the sandbox."""
+    env = environment(project.templates, cache_folder(project.root, "templates") / "pages" if keep else None)
     out = Generated(reports=reports)
     for rendered in reports:
         report = rendered.report

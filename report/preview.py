@@ -62,7 +62,7 @@ def serve(root: Path, dev_addr: str) -> None:
             HOOKS.engine = engine
             builder(config)
             server.watch(config.docs_dir)
-            server.watch(str(root / "mkdocs.yml"))
+            server.watch(config.config_file_path)
             server = config.plugins.on_serve(server, config=config, builder=builder)
             for item in config.watch:
                 server.watch(item)

@@ -54,13 +54,24 @@ def sandboxed(finalize: Callable[[Any], str], loader: jinja2.BaseLoader | None =
 
 
 class CompiledTemplates(FileSystemBytecodeCache):
-    """Compiled templates kept on disk between builds (Jinja checks each against its source's checksum); a folder that
-    cannot be made, read or written only means compiling them anew."""
+    """Compiled templates kept on disk between builds; a folder that cannot be made, read or written only means
+    compiling them anew.
+
+    Jinja reuses a template's code while its source's checksum matches: here the checksum also covers the settings
+    that shape the code (the sandbox, finalize, whitespace and delimiters, extensions), so that code compiled under
+    other settings is never run.
+    """
 
     def __init__(self, folder: Path) -> None:
         with contextlib.suppress(OSError):
             folder.mkdir(parents=True, exist_ok=True)
         super().__init__(str(folder))
+
+    def get_bucket(self, environment: jinja2.Environment, name: str, filename: str | None, source: str) -> Bucket:
+        checksum = self.get_source_checksum(f"{_settings(environment)}\0{source}")
+        bucket = Bucket(environment, self.get_cache_key(name, filename), checksum)
+        self.load_bytecode(bucket)
+        return bucket
 
     def load_bytecode(self, bucket: Bucket) -> None:
         with contextlib.suppress(OSError):
@@ -69,6 +80,37 @@ class CompiledTemplates(FileSystemBytecodeCache):
     def dump_bytecode(self, bucket: Bucket) -> None:
         with contextlib.suppress(OSError):
             super().dump_bytecode(bucket)
+
+
+def _settings(environment: jinja2.Environment) -> str:
+    """What, besides a template's source, decides the code Jinja compiles it to."""
+    finalize = environment.finalize
+    return repr(
+        (
+            environment.sandboxed,
+            f"{finalize.__module__}.{finalize.__qualname__}" if finalize is not None else None,
+            environment.autoescape if isinstance(environment.autoescape, bool) else "by name",
+            environment.optimized,
+            sorted(environment.extensions),
+            *(
+                getattr(environment, setting)
+                for setting in (
+                    "block_start_string",
+                    "block_end_string",
+                    "variable_start_string",
+                    "variable_end_string",
+                    "comment_start_string",
+                    "comment_end_string",
+                    "line_statement_prefix",
+                    "line_comment_prefix",
+                    "trim_blocks",
+                    "lstrip_blocks",
+                    "newline_sequence",
+                    "keep_trailing_newline",
+                )
+            ),
+        )
+    )
 
 
 class ProjectLoader(jinja2.BaseLoader):

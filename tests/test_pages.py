@@ -141,3 +141,26 @@ def test_the_home_page_shows_a_card_per_listed_report(pages: dict[str, str]) -> 
     for card, slug in zip(cards, ("figure6", "table2"), strict=True):
         assert f']({slug}/social.svg){{ width="1200" height="630"' in card
         assert '**Headline:** <span class="claim' in card and re.search(r"\d+ charts?\.", plain(card))
+
+
+def test_compiled_templates_are_reused_only_under_the_settings_they_were_compiled_with(tmp_path: Path) -> None:
+    """A template's compiled code kept in .cache/templates is run again for the same source and settings, never for others
+    (code compiled outside the sandbox, or with other whitespace rules, would render the page differently)."""
+    import jinja2
+
+    from report.sandbox import CompiledTemplates
+
+    (tmp_path / "page.md.j2").write_text("{% if true %}\n  shown\n{% endif %}\n", encoding="utf-8")
+    folder = tmp_path / "compiled"
+
+    def render(**settings: bool) -> str:
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path), bytecode_cache=CompiledTemplates(folder), **settings)
+        return env.get_template("page.md.j2").render()
+
+    assert render(trim_blocks=True) == "  shown\n"
+    kept = sorted(folder.iterdir())
+    assert len(kept) == 1
+    stamp = kept[0].stat().st_mtime_ns
+    assert render(trim_blocks=True) == "  shown\n" and kept[0].stat().st_mtime_ns == stamp  # read back, not compiled anew
+    assert render(trim_blocks=False) == "\n  shown\n"  # other settings: compiled anew, not the kept code
+    assert render(trim_blocks=True, lstrip_blocks=True) == "  shown\n"
