@@ -1,9 +1,10 @@
 """The live preview: MkDocs' development server, watching the project's files closely and rebuilding only what changed.
 
-It is MkDocs' own `serve` (its live-reload server, a dirty build into a temporary folder), with two settings a
-preview of data needs: the watched files are looked at every tenth of a second (MkDocs: every half second), and a
-rebuild starts once they have been quiet for 50 ms (MkDocs: 100 ms). Polling, not the system's file events, so that
-the preview also follows a project on a mounted or network folder.
+It is MkDocs' own `serve` (its live-reload server, a dirty build into a temporary folder), looking at the watched
+files every tenth of a second instead of every half second: a saved file is seen 0.05 s after the save on average,
+not 0.25 s. A rebuild starts once a look finds no further change, so that a save that spans two looks is built once,
+whole. The server polls, rather than waiting for the system's file events, so that it also follows a project on a
+mounted or network folder.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from report.engine import Engine
 from report.site import HOOKS
 
 POLL_SECONDS = 0.1
-QUIET_SECONDS = 0.05
+QUIET_SECONDS = POLL_SECONDS  # no shorter: changes are seen one look at a time
 
 
 def serve(root: Path, dev_addr: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from jinja2.utils import Cycler, Joiner, Namespace
 from markupsafe import Markup
 
 from report.strict import read_text
+from report.uptodate import code_version
 
 SANDBOX_FIX = "use only the report's values and helpers (see the author's guide): templates cannot reach Python internals"
 
@@ -57,9 +59,9 @@ class CompiledTemplates(FileSystemBytecodeCache):
     """Compiled templates kept on disk between builds; a folder that cannot be made, read or written only means
     compiling them anew.
 
-    Jinja reuses a template's code while its source's checksum matches: here the checksum also covers the settings
-    that shape the code (the sandbox, finalize, whitespace and delimiters, extensions), so that code compiled under
-    other settings is never run.
+    Jinja reuses a template's code while its source's checksum matches: here the checksum also covers what else shapes
+    the code (the sandbox, finalize, filters, whitespace and delimiters, extensions), and the build's code and library
+    versions (Jinja runs finalize and filters on constants as it compiles), so that code compiled otherwise never runs.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -74,7 +76,7 @@ class CompiledTemplates(FileSystemBytecodeCache):
         return bucket
 
     def load_bytecode(self, bucket: Bucket) -> None:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):  # unreadable or cut short
             super().load_bytecode(bucket)
 
     def dump_bytecode(self, bucket: Bucket) -> None:
@@ -82,13 +84,22 @@ class CompiledTemplates(FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
 
 
+def _named(function: Any) -> str:
+    return f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', repr(function))}"
+
+
 def _settings(environment: jinja2.Environment) -> str:
     """What, besides a template's source, decides the code Jinja compiles it to."""
-    finalize = environment.finalize
     return repr(
         (
+            code_version(),
+            _named(type(environment)),
+            _named(environment.code_generator_class),
             environment.sandboxed,
-            f"{finalize.__module__}.{finalize.__qualname__}" if finalize is not None else None,
+            environment.is_async,
+            _named(environment.finalize) if environment.finalize is not None else None,
+            sorted((name, _named(function)) for name, function in environment.filters.items()),
+            sorted((name, _named(function)) for name, function in environment.tests.items()),
             environment.autoescape if isinstance(environment.autoescape, bool) else "by name",
             environment.optimized,
             sorted(environment.extensions),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -58,12 +59,28 @@ def build_key(root: Path, site_url: str | None) -> str:
         except OSError:
             content = os.urandom(16)  # unreadable: never up to date, and the build says which file and why
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + content + b"\0")
+    digest.update(f"{library_versions()}url={site_url}\nepoch={source_date_epoch(root)}\nbaseline={baseline_ref(root)}\n".encode())
+    return digest.hexdigest()
+
+
+def library_versions() -> str:
+    """The versions of Python and of the libraries a build runs, one per line."""
+    lines = []
     for package in PACKAGES:
         try:
-            digest.update(f"{package}={metadata.version(package)}\n".encode())
+            lines.append(f"{package}={metadata.version(package)}\n")
         except metadata.PackageNotFoundError:
-            digest.update(f"{package}=none\n".encode())
-    digest.update(f"python={sys.version}\nurl={site_url}\nepoch={source_date_epoch(root)}\nbaseline={baseline_ref(root)}\n".encode())
+            lines.append(f"{package}=none\n")
+    return "".join(lines) + f"python={sys.version}\n"
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of the code this process builds with: the package's sources, as imported, and its libraries' versions."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(library_versions().encode())
     return digest.hexdigest()
 
 

@@ -81,7 +81,7 @@ class Watch:
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.page_errors.append(f"{page.url}: {error}"))
         page.on("response", self._response)
-        # A request the browser itself cancelled (net::ERR_ABORTED, e.g. the favicon when the page closes) is not a broken
+        # A request the browser itself cancelled (net::ERR_ABORTED, e.g. the favicon when the tab goes on to another page) is not a broken
         # link: a missing file shows up as an HTTP error below.
         page.on("requestfailed", lambda request: None if "ERR_ABORTED" in str(request.failure) else self.failed.append(f"{request.url}: {request.failure}"))
         return page

@@ -22,7 +22,8 @@ def copy_project(destination: Path) -> Path:
     """A copy of the project's inputs (data, templates, docs, package, mkdocs.yml) to change freely.
 
     The chart renders the project has cached come along: they are keyed by each chart's spec, so a copy
-    renders only the charts its changes touch, as a real rebuild would. So do the theme's compiled templates.
+    renders only the charts its changes touch, as a real rebuild would. So do the compiled templates (a copy's own
+    page templates compile anew: their code is kept by path).
     """
     destination.mkdir(parents=True, exist_ok=True)
     for part in PROJECT_PARTS:

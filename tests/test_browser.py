@@ -132,7 +132,8 @@ def browser() -> Iterator[Browser]:
 
 @dataclass
 class Visit:
-    """A page of the site in its own browser context, with everything it loaded and logged since it was opened."""
+    """A page of the site in its own browser context (a tab that `then` takes to other pages), with everything it
+    loaded and logged since it was opened or last went on."""
 
     page: Page
     watch: Watch
@@ -402,8 +403,12 @@ def test_every_point_shows_its_values_to_the_mouse_and_the_keyboard(visit: Calla
             shown = page.wait_for_function(TOOLTIP_SHOWN).json_value()
             assert float(row[column]) in numbers_in(shown["cells"]), f"{chart} point {index}: tooltip {shown['cells']!r} lacks {column} = {row[column]}"
             assert shown["inside"], f"{chart} point {index}: the tooltip leaves the window: {shown['box']}"
-        page.mouse.move(1, DESKTOP["height"] - 1)
-        tip.wait_for(state="hidden")  # leaving the chart hides it
+        if centres:  # the last point again: its tooltip shows, and leaving the chart hides it
+            page.mouse.move(1, DESKTOP["height"] - 1)
+            page.mouse.move(*centre)
+            tip.wait_for(state="visible")
+            page.mouse.move(1, DESKTOP["height"] - 1)
+            tip.wait_for(state="hidden")
     # The keyboard: Tab from the report's title stops once in each chart's marks (and at each legend entry), to the end of its text.
     page.evaluate(RECORD_KEYS)
     page.evaluate("(() => { const title = document.querySelector('article h1'); title.tabIndex = -1; title.focus(); })()")

@@ -145,22 +145,40 @@ def test_the_home_page_shows_a_card_per_listed_report(pages: dict[str, str]) -> 
 
 def test_compiled_templates_are_reused_only_under_the_settings_they_were_compiled_with(tmp_path: Path) -> None:
     """A template's compiled code kept in .cache/templates is run again for the same source and settings, never for others
-    (code compiled outside the sandbox, or with other whitespace rules, would render the page differently)."""
+    (code compiled with other whitespace rules would render the page differently)."""
     import jinja2
 
     from report.sandbox import CompiledTemplates
 
-    (tmp_path / "page.md.j2").write_text("{% if true %}\n  shown\n{% endif %}\n", encoding="utf-8")
+    (tmp_path / "page.md.j2").write_text("  {% if true %}\n  shown\n  {% endif %}\n", encoding="utf-8")
     folder = tmp_path / "compiled"
 
     def render(**settings: bool) -> str:
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path), bytecode_cache=CompiledTemplates(folder), **settings)
         return env.get_template("page.md.j2").render()
 
-    assert render(trim_blocks=True) == "  shown\n"
+    assert render(trim_blocks=True) == "    shown\n  "
     kept = sorted(folder.iterdir())
     assert len(kept) == 1
     stamp = kept[0].stat().st_mtime_ns
-    assert render(trim_blocks=True) == "  shown\n" and kept[0].stat().st_mtime_ns == stamp  # read back, not compiled anew
-    assert render(trim_blocks=False) == "\n  shown\n"  # other settings: compiled anew, not the kept code
-    assert render(trim_blocks=True, lstrip_blocks=True) == "  shown\n"
+    assert render(trim_blocks=True) == "    shown\n  " and kept[0].stat().st_mtime_ns == stamp  # read back, not compiled anew
+    assert render(trim_blocks=True, lstrip_blocks=True) == "  shown\n"  # other settings: compiled anew, not the kept code
+    assert render() == "  \n  shown\n  "
+
+
+def test_code_compiled_outside_the_sandbox_never_runs_in_it(tmp_path: Path) -> None:
+    """A page template whose code was kept by an environment without the sandbox is compiled anew for the sandbox: calling
+    a class from a template stays refused."""
+    import jinja2
+    from jinja2.sandbox import SecurityError
+
+    from report.sandbox import CompiledTemplates, sandboxed
+
+    (tmp_path / "page.md.j2").write_text("{{ made() }}", encoding="utf-8")
+    folder = tmp_path / "compiled"
+    plain = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path), bytecode_cache=CompiledTemplates(folder))
+    assert plain.get_template("page.md.j2").render(made=dict) == "{}"
+    assert len(list(folder.iterdir())) == 1
+    boxed = sandboxed(finalize=str, loader=jinja2.FileSystemLoader(tmp_path), bytecode_cache=CompiledTemplates(folder))
+    with pytest.raises(SecurityError):
+        boxed.get_template("page.md.j2").render(made=dict)

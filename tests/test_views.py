@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -235,3 +236,38 @@ def test_the_guide_shows_sql_views_with_provenance() -> None:
     assert "mean of 80 rows of data/example_eval_log.csv where model = 'alpha' and benchmark = 'easy' (view accuracy)" in page
     for view in ("accuracy", "temperature_bounds", "math500", "with_sizes", "yearly_rain"):
         assert f"  {view}:\n    title:" in page, f"the guide does not show the view {view}"
+
+
+def test_a_reports_views_are_built_once_per_process_and_again_when_a_dataset_they_read_changes(project: Path) -> None:
+    """The live preview rebuilds the views a saved CSV reaches, and no other: a report without SQL views keeps its tables
+    while a dataset it does not name changes; one with SQL views (which may read any dataset) builds them again."""
+    from report import memo, spec
+    from report.data import read_package
+
+    memo.forget()
+    built: list[str] = []
+    original = spec._views
+
+    def counted(report: Any, tables: Any, datasets: Any, spec_file: str, spill: Path) -> Any:
+        built.append(Path(spec_file).stem)
+        return original(report, tables, datasets, spec_file, spill)
+
+    def tables() -> dict[str, dict[str, spec.Table]]:
+        datasets, _ = read_package(project / "data", project)
+        return {path.stem: spec.load_report(path, datasets, project).tables for path in Project(project).report_specs()}
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spec, "_views", counted)
+        first = tables()
+        assert sorted(built) == ["figure6", "guide", "table2"]
+        again = tables()
+        assert sorted(built) == ["figure6", "guide", "table2"]  # kept
+        assert again["table2"]["gains"].frame.equals(first["table2"]["gains"].frame)
+        assert again["table2"]["gains"].frame is not first["table2"]["gains"].frame  # each build its own copy
+        replace_in(project / "data" / "example_eval_log.csv", "alpha,easy,1,1,1", "alpha,easy,1,1,0")  # read by the guide's SQL only
+        tables()
+        assert built[3:] == ["guide"]
+        replace_in(project / "data" / "figure6_prm_size.csv", "Skywork-PRM-7B,Skywork-PRM,7B,7,69.9", "Skywork-PRM-7B,Skywork-PRM,7B,7,70.2")
+        changed = tables()
+        assert sorted(built[4:]) == ["figure6", "guide"]  # named by both; Table 2's report reads it nowhere
+    assert 70.2 in changed["figure6"]["prms"].frame["math500_accuracy"].tolist()
