@@ -76,7 +76,7 @@ def library_versions() -> str:
 
 @functools.cache
 def code_version() -> str:
-    """A digest of the code this process builds with: the package's sources, as imported, and its libraries' versions."""
+    """A digest of the code this process builds with: the package's sources (read once per process) and its libraries' versions."""
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
