@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SITE_STAMP := $(VENV)/.installed-site
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: site build check serve test snapshots bench lint format lock vendor clean
+.PHONY: site build check serve test deps snapshots bench lint format lock vendor clean
 
 # SITE_URL=https://<user>.github.io/<repo>/ builds for that address (canonical links, sitemap).
 site: $(SITE_STAMP)
@@ -20,6 +20,9 @@ check: $(SITE_STAMP)
 
 serve: $(SITE_STAMP)
 	$(BIN)/python build_report.py serve
+
+# Everything `make test` needs, installed (`make test` does this itself the first time).
+deps: $(DEV_STAMP)
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check report tests build_report.py
