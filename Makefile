@@ -24,11 +24,15 @@ serve: $(SITE_STAMP)
 # Everything `make test` needs, installed (`make test` does this itself the first time).
 deps: $(DEV_STAMP)
 
+# The type check (one core, about 15 s when its cache is cold) runs beside the tests; its verdict prints after theirs.
 test: $(DEV_STAMP)
 	$(BIN)/ruff check report tests build_report.py
 	$(BIN)/ruff format --check report tests build_report.py
-	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@echo "$(BIN)/mypy & $(BIN)/python -m pytest $(PYTEST_ARGS)"
+	@$(BIN)/mypy > $(VENV)/mypy.out 2>&1 & typed=$$!; \
+	$(BIN)/python -m pytest $(PYTEST_ARGS); tested=$$?; \
+	wait $$typed; checked=$$?; cat $(VENV)/mypy.out; \
+	test $$tested -eq 0 && test $$checked -eq 0
 
 # Benchmarks: medians of repeated runs, side by side with `mkdocs build` alone and Observable
 # Framework; writes bench/results.md and bench/results.json. Peer tools come from npm (needs Node.js).
