@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import peer
 import web
@@ -189,18 +188,6 @@ def group_usage(group: int) -> tuple[float, float]:
     return cpu, peak
 
 
-def _local_only(context: Any) -> None:
-    """Let the browser reach 127.0.0.1 only."""
-
-    def route(handle: Any) -> None:
-        if urlsplit(handle.request.url).hostname == web.HOST:
-            handle.continue_()
-        else:
-            handle.abort()
-
-    context.route("**/*", route)
-
-
 def _next_value(page: Any, edits: Sequence[tuple[str, str]], start: int) -> tuple[int, str, str]:
     """The first edit from ``start`` on (round the list) whose value the page shows nowhere yet."""
     for step in range(len(edits)):
@@ -240,7 +227,7 @@ def time_edits(
         with running(tool, timeout) as (process, log):
             context = browser.new_context(viewport=web.VIEWPORTS["desktop"])
             try:
-                _local_only(context)
+                web.local_only(context)
                 page = context.new_page()
                 page.goto(url, wait_until="load", timeout=SHOWN_MS)
                 page.mouse.move(2, 2)  # a reader's first move, as in web.browse (a page whose charts wait for one starts them)

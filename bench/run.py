@@ -47,9 +47,10 @@ from harness import (
     tool_version,
     which,
 )
-from summary import Row, Target, evaluate, write
+from summary import Row, Target, evaluate, steps_text, write
 
 PAGE = "figure6/index.html"
+NO_STEPS = "steps not found in the server's log"  # a preview whose log showed none of its steps
 CHANGED_CSV = "data/figure6_prm_size.csv"
 CHANGED_ROW = ("prm", "Skywork-PRM-7B", "math500_accuracy")
 # The preview's edits: one decimal, as the CSV has. The report asserts that this value (69.9) lies 0.3 to 2.5 points
@@ -100,9 +101,12 @@ class Bench:
         """The snapshot of the project this run measures."""
         return self.work / "source"
 
-    def copy(self, destination: Path) -> Path:
-        """A fresh copy of the snapshot of the project this run measures."""
-        return copy_project(destination, self.source)
+    def copy(self, destination: Path, built: bool = False) -> Path:
+        """A fresh copy of the snapshot of the project this run measures; ``built``: with the cold build's cache, as after a build."""
+        project = copy_project(destination, self.source)
+        if built and (self.work / "cold" / ".cache").is_dir():
+            shutil.copytree(self.work / "cold" / ".cache", project / ".cache")
+        return project
 
     # --- running ------------------------------------------------------------------------------------------------
 
@@ -216,9 +220,7 @@ class Bench:
 
     def bare_mkdocs(self) -> None:
         """``mkdocs build --strict`` alone, on the pages the build generates, written into docs/ of a copy without the hooks."""
-        project = self.copy(self.work / "bare")
-        if (self.work / "cold" / ".cache").is_dir():
-            shutil.copytree(self.work / "cold" / ".cache", project / ".cache")
+        project = self.copy(self.work / "bare", built=True)
         run(python(BENCH / "stages.py", project, "--mode", "export"), cwd=project, timeout=self.config.timeout).check("export of the generated pages")
         cmd = python("-m", "mkdocs", "build", "--strict", "-f", "mkdocs-bare.yml")
         env = child_env(NO_MKDOCS_2_WARNING="1")
@@ -368,15 +370,13 @@ class Bench:
         """``build_report.py serve`` in a copy of the project (with the cold build's cache, as after a build): one value of a CSV
         written, a different value each run, until Chromium shows the new value in the report page's text and in a chart."""
         browser = self._preview_ready()
-        project = self.copy(self.work / "preview")
-        if (self.work / "cold" / ".cache").is_dir():
-            shutil.copytree(self.work / "cold" / ".cache", project / ".cache")
+        project = self.copy(self.work / "preview", built=True)
         edits = _preview_edits((self.source / CHANGED_CSV).read_text(encoding="utf-8"))
         page_path = site_prefix(self.source) + PAGE.removesuffix("index.html")
         stat, entry = preview.ours(browser, project, page_path, CHANGED_CSV, edits, self.config.runs, self.config.timeout)
         self.results["preview"] = entry
         steps = entry["steps_s"]
-        note = f"values {', '.join(entry['values'])}; " + _steps(steps) + "; CPU and peak RSS of the server's processes"
+        note = f"values {', '.join(entry['values'])}; " + steps_text(steps, NO_STEPS) + "; CPU and peak RSS of the server's processes"
         self.rows.append(Row(f"Preview: one CSV value changed → new value in the page (ours, `build_report.py serve`, `{PAGE}`)", stat, note))
 
     def peer_preview(self) -> None:
@@ -393,7 +393,7 @@ class Bench:
         except Exception as error:
             raise NotMeasured(f"Observable Framework's preview failed: {type(error).__name__}: {str(error)[:400]}") from error
         self.results["peer_preview"] = entry
-        note = f"values {', '.join(entry['values'])}; " + _steps(entry["steps_s"]) + "; CPU and peak RSS of its node process"
+        note = f"values {', '.join(entry['values'])}; " + steps_text(entry["steps_s"], NO_STEPS) + "; CPU and peak RSS of its node process"
         self.rows.append(
             Row(f"Preview: one CSV value changed → new value in the page (Observable Framework {entry['framework']} `observable preview`)", stat, note)
         )
@@ -467,12 +467,6 @@ def _preview_edits(text: str) -> list[tuple[str, str]]:
         if not value.endswith(".0"):
             edits.append((value, edited))
     return edits
-
-
-def _steps(steps: dict[str, float | None]) -> str:
-    """Median seconds per step of a preview edit, for a note."""
-    known = {name: seconds for name, seconds in steps.items() if seconds is not None}
-    return ", ".join(f"{name} {seconds:.2f} s" for name, seconds in known.items()) or "steps not found in the server's log"
 
 
 def _linearity(times: dict[int, float]) -> dict[str, Any]:

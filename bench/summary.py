@@ -48,6 +48,11 @@ def _s(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f} s"
 
 
+def steps_text(steps: dict[str, float | None], missing: str) -> str:
+    """The seconds of each step of a preview edit that its log showed, or ``missing``."""
+    return ", ".join(f"{name} {_s(seconds)}" for name, seconds in steps.items() if seconds is not None) or missing
+
+
 def _top(mapping: dict[str, float], count: int = 3) -> str:
     return ", ".join(f"{name} {value:.2f} s" for name, value in sorted(mapping.items(), key=lambda kv: -kv[1])[:count])
 
@@ -401,7 +406,7 @@ def _preview(r: dict[str, Any]) -> list[str]:
     lines = ["", "## Live preview: one CSV value written → new value in the page (Chromium, medians)", "", "| Tool | Total | Steps (from its log) |"]
     lines.append("| --- | ---: | --- |")
     for label, entry in sides:
-        steps = ", ".join(f"{name} {_s(seconds)}" for name, seconds in entry["steps_s"].items() if seconds is not None) or "not found in its log"
+        steps = steps_text(entry["steps_s"], "not found in its log")
         lines.append(f"| {label} | {_s(entry['median_s'])} | {steps} |")
     return lines
 

@@ -291,19 +291,25 @@ def launch(chromium: str | None) -> tuple[Any, Any]:
         raise NotMeasured(f"Chromium did not start: {str(error).splitlines()[0]}") from None
 
 
-def _load(browser: Any, server: _Server, url: str, viewport: dict[str, int], ready: str) -> dict[str, Any]:
-    """One load of ``url`` in a fresh browser context: timings, layout shift, and every response until ready."""
-    context = browser.new_context(viewport=viewport)
-    foreign: list[str] = []
+def local_only(context: Any, foreign: list[str] | None = None) -> None:
+    """Let the browser reach the local host only; each request to another host is refused (and added to ``foreign``)."""
 
     def route(handle: Any) -> None:
         if urlsplit(handle.request.url).hostname == HOST:
             handle.continue_()
-        else:
+            return
+        if foreign is not None:
             foreign.append(handle.request.url)
-            handle.abort()
+        handle.abort()
 
     context.route("**/*", route)
+
+
+def _load(browser: Any, server: _Server, url: str, viewport: dict[str, int], ready: str) -> dict[str, Any]:
+    """One load of ``url`` in a fresh browser context: timings, layout shift, and every response until ready."""
+    context = browser.new_context(viewport=viewport)
+    foreign: list[str] = []
+    local_only(context, foreign)
     page = context.new_page()
     page.add_init_script(OBSERVE)
     with server.lock:

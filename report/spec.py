@@ -469,8 +469,7 @@ def _data_tables(spec: spec_model.ReportSpec, datasets: dict[str, Dataset], spec
 
 def _views(spec: spec_model.ReportSpec, tables: dict[str, Table], datasets: dict[str, Dataset], spec_file: str, spill: Path) -> dict[str, Table]:
     """The report's views, in the order declared: SQL views run in DuckDB, and can read the datasets and every view above them."""
-    uses_sql = any(isinstance(view, spec_model.Sql) for view in spec.views.values())
-    with session(spec_file, datasets, spill) if uses_sql else contextlib.nullcontext() as sql:
+    with session(spec_file, datasets, spill) if _has_sql(spec) else contextlib.nullcontext() as sql:
         for name, view in spec.views.items():
             if name in tables:
                 raise ReportError.at(spec_file, f"the view {name!r} has the name of a table under data:", line=view.spec_line, fix="give the view another name")
@@ -482,6 +481,11 @@ def _views(spec: spec_model.ReportSpec, tables: dict[str, Table], datasets: dict
             if sql is not None:
                 sql.add(name, tables[name].frame, tuple(dict.fromkeys(s.file for sources in tables[name].sources for s in sources)))
     return tables
+
+
+def _has_sql(spec: spec_model.ReportSpec) -> bool:
+    """Whether a view of the spec is in SQL (it may read any dataset)."""
+    return any(isinstance(view, spec_model.Sql) for view in spec.views.values())
 
 
 def sql_view(name: str, view: spec_model.Sql, sql: Session, datasets: dict[str, Dataset], spec_file: str) -> Table:
@@ -571,8 +575,7 @@ def load_report(path: Path, datasets: dict[str, Dataset], root: Path) -> Report:
         )
     # The same data and view declarations give the same tables: built once per process (the live preview, tests). A SQL
     # view may read any dataset; other views read only the datasets the spec names.
-    uses_sql = any(isinstance(view, spec_model.Sql) for view in spec.views.values())
-    read = datasets if uses_sql else {name: datasets.get(name) for name in _named_datasets(spec)}
+    read = datasets if _has_sql(spec) else {name: datasets.get(name) for name in _named_datasets(spec)}
     tables = remembered(
         (spec.data, spec.views, read, spec_file),
         lambda: _views(spec, _data_tables(spec, datasets, spec_file), datasets, spec_file, cache_folder(root, "duckdb-spill")),

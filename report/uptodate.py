@@ -63,8 +63,9 @@ def build_key(root: Path, site_url: str | None) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
 def library_versions() -> str:
-    """The versions of Python and of the libraries a build runs, one per line."""
+    """The versions of Python and of the libraries a build runs, one per line (looked up once per process)."""
     lines = []
     for package in PACKAGES:
         try:

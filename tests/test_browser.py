@@ -187,6 +187,12 @@ def visit(browser: Browser, base_url: str) -> Iterator[Callable[..., Visit]]:
         context.close()
 
 
+def in_tab(visit: Callable[..., Visit], opened: Visit | None, path: str, idle: bool = False, **options: Any) -> Visit:
+    """``path`` in the tab ``opened`` (resized to the ``viewport`` of ``options``, if any), or in a new tab made with
+    ``options`` when there is none yet."""
+    return visit(path, idle, **options) if opened is None else opened.then(path, idle, options.get("viewport"))
+
+
 def chart_ids(page: Page) -> list[str]:
     """The id of each chart on the page (its figure is ``fig-<id>``)."""
     ids = page.eval_on_selector_all(".report-chart", "charts => charts.map(c => c.closest('figure').id)")
@@ -272,7 +278,7 @@ def test_every_page_in_each_mode_loads_clean_is_accessible_and_fits(visit: Calla
         # Late loads (the search index and worker) are the same in every mode and on every page of a folder depth:
         # waited for on the light desktop, at the site's root (home, 404) and one folder down (a report).
         idle = mode == "desktop-light" and path in ("index.html", "404.html", REPORT)
-        opened = visit(path, idle, **options) if opened is None else opened.then(path, idle)
+        opened = in_tab(visit, opened, path, idle, **options)
         page = opened.page
         found = opened.problems()
         if not page.locator("h1").first.is_visible():
@@ -308,7 +314,7 @@ def test_each_chart_is_drawn_in_the_page_with_one_mark_per_data_row(visit: Calla
     for path, plotted in report_charts().items():
         if not plotted:
             continue
-        opened = visit(path) if opened is None else opened.then(path)
+        opened = in_tab(visit, opened, path)
         page = opened.page
         charts = chart_ids(page)
         assert set(charts) <= set(plotted), f"{path}: charts not in the report spec: {sorted(set(charts) - set(plotted))}"
@@ -495,9 +501,9 @@ def test_charts_fill_the_column_at_every_width_legibly_and_do_not_move(visit: Ca
     opened: Visit | None = None
     for width in WIDTHS:
         viewport = {"width": width, "height": 900}
-        plain = visit(REPORT, java_script_enabled=False, viewport=viewport) if plain is None else plain.then(REPORT, viewport=viewport)
+        plain = in_tab(visit, plain, REPORT, java_script_enabled=False, viewport=viewport)
         static = plain.page.evaluate(CHART_LAYOUT)
-        opened = visit(REPORT, viewport=viewport) if opened is None else opened.then(REPORT, viewport=viewport)
+        opened = in_tab(visit, opened, REPORT, viewport=viewport)
         interactive = opened.page.evaluate(CHART_LAYOUT)
         opened.assert_clean()
         for chart in interactive:
