@@ -564,6 +564,21 @@ def test_charts_follow_the_palette_and_its_toggle(visit: Callable[..., Visit]) -
     opened.assert_clean()
 
 
+@pytest.mark.parametrize(("system", "scheme"), [("dark", "slate"), ("light", "default")])
+def test_a_first_visit_has_the_readers_palette_before_the_theme_script_runs(browser: Browser, base_url: str, system: str, scheme: str) -> None:
+    """The theme's script is deferred, so the page itself picks the palette of the reader's system: a dark system's
+    first paint is dark. Here the theme's script never loads at all."""
+    context = browser.new_context(viewport=PHONE, color_scheme=system)  # type: ignore[arg-type]
+    try:
+        context.route("**/assets/javascripts/bundle.*.js", lambda route: route.abort())
+        page = context.new_page()
+        page.goto(urljoin(base_url, REPORT), wait_until="load")
+        assert page.evaluate("document.documentElement.classList.contains('no-js')"), "the theme's script ran"
+        assert page.get_attribute("body", "data-md-color-scheme") == scheme
+    finally:
+        context.close()
+
+
 def test_print_shows_the_report_alone_with_its_links_spelled_out(visit: Callable[..., Visit]) -> None:
     """Printed, a report has no navigation, header or footer; charts are whole, light and wide; links show their URL."""
     opened = visit(REPORT, color_scheme="dark")

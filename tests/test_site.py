@@ -30,9 +30,12 @@ class Resources(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.urls: list[str] = []
+        self.blocking: list[str] = []  # scripts the parser waits for: neither deferred nor async
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
+        if tag == "script" and values.get("src") and not {"defer", "async"} & values.keys() and values.get("type") != "module":
+            self.blocking.append(values["src"] or "")
         if tag == "link" and values.get("rel") in {"canonical", "alternate", "next", "prev"}:
             return
         for name, value in attrs:
@@ -64,6 +67,15 @@ def test_no_page_loads_anything_from_another_host(built_site: Path) -> None:
         assert not offsite, f"{page.relative_to(built_site)} loads {offsite}"
     css = "".join(p.read_text(encoding="utf-8") for p in built_site.rglob("*.css"))
     assert "fonts.googleapis" not in css and "@import url(http" not in css
+
+
+def test_no_page_waits_for_a_script_before_its_first_paint(built_site: Path) -> None:
+    """The theme's script and the report's are deferred: a phone shows the text before downloading and starting them."""
+    for page in built_site.rglob("*.html"):
+        parser = Resources()
+        parser.feed(page.read_text(encoding="utf-8"))
+        assert any("javascripts/bundle." in url for url in parser.urls), f"{page.relative_to(built_site)} has no theme script"
+        assert not parser.blocking, f"{page.relative_to(built_site)} waits for {parser.blocking}"
 
 
 def test_report_page_draws_its_charts_in_the_page_with_no_chart_runtime(built_site: Path) -> None:

@@ -336,6 +336,7 @@
     zoomButtons();
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // In a task of its own, after the theme's start-up (which runs as the page finishes parsing), so that neither
+  // holds up the reader's input for long.
+  setTimeout(start, 0);
 })();
