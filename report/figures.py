@@ -6,10 +6,12 @@ import hashlib
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, cast
 
 from report.charts import COMPOUND, FONT, Chart
@@ -76,6 +78,30 @@ def _middle_ellipsis(text: str) -> str:
 _SHORT_LABEL = "__short_label__"
 
 
+PADDING = MappingProxyType({"left": 5, "top": 5, "right": 16, "bottom": 5})
+# The advance widths of the printable ASCII characters, space to tilde, in thousandths of an em, in the charts' font
+# (Liberation Sans, which has Arial's and Helvetica's metrics, upright and italic alike): a chart's title is wrapped into
+# lines that fit its width. Other characters count as 0.6 em, or 1 em if they are wide (CJK).
+# fmt: off
+_ASCII_WIDTHS = (
+    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556,
+    556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667,
+    611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667,
+    667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500,
+    222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
+)
+# fmt: on
+
+
+def text_width(text: str, size: float) -> float:
+    """The width in pixels of ``text`` in the charts' font at ``size`` pixels."""
+    ems = 0
+    for char in text:
+        code = ord(char)
+        ems += _ASCII_WIDTHS[code - 32] if 32 <= code < 127 else 1000 if unicodedata.east_asian_width(char) in "WF" else 600
+    return ems * size / 1000
+
+
 def sized(spec: dict[str, Any], width: int) -> dict[str, Any] | None:
     """The spec drawn ``width`` pixels wide, axes and legend included (None for a compound chart, drawn as written).
 
@@ -84,8 +110,33 @@ def sized(spec: dict[str, Any], width: int) -> dict[str, Any] | None:
     """
     if any(key in spec for key in COMPOUND):
         return None
-    drawn = {**spec, "width": width, "autosize": {"type": "fit-x", "contains": "padding"}, "padding": {"left": 5, "top": 5, "right": 16, "bottom": 5}}
+    drawn = {**spec, "width": width, "autosize": {"type": "fit-x", "contains": "padding"}, "padding": dict(PADDING)}
+    if "title" in spec:
+        scale = NARROW_TEXT if width < WIDE else 1
+        drawn["title"] = _fitted_title(spec["title"], width - PADDING["left"] - PADDING["right"], spec.get("config", {}).get("title", {}), scale)
     return _narrowed(drawn) if width < WIDE else drawn
+
+
+def _fitted_title(title: Any, width: int, config: dict[str, Any], scale: float) -> Any:
+    """A chart's title wrapped into lines that fit ``width`` pixels, so that no part of it is drawn outside the chart;
+    a word longer than a line ends in "…" (Vega's limit)."""
+    fitted = {"text": title} if isinstance(title, str) else title
+    if not isinstance(fitted, dict) or not isinstance(fitted.get("text"), str | list):
+        return title
+    size = fitted.get("fontSize", config.get("fontSize", 13))
+    if not isinstance(size, int | float) or not all(isinstance(line, str) for line in fitted["text"]):
+        return title
+    wrapped: list[str] = []
+    for line in [fitted["text"]] if isinstance(fitted["text"], str) else fitted["text"]:
+        current = ""
+        for word in line.split():
+            joined = f"{current} {word}" if current else word
+            if current and text_width(joined, size * scale) > width:
+                wrapped.append(current)
+                joined = word
+            current = joined
+        wrapped.append(current)
+    return {**fitted, "text": wrapped[0] if len(wrapped) == 1 else wrapped, "limit": width}
 
 
 def _narrowed(value: Any) -> Any:

@@ -127,10 +127,16 @@ def _inert_svg_text(svg: str) -> str:
 
 
 def inline_svg(svg: bytes, css_class: str, label: str) -> str:
-    """A drawn chart to put in the page as it is: one line, classed, named for screen readers (its marks describe themselves)."""
+    """A drawn chart to put in the page as it is: one line, classed, named for screen readers (its marks describe themselves).
+
+    Its shape is declared (aspect-ratio), so that the page can leave a chart out of view unrendered (content-visibility
+    in report.css) and still give it its exact place.
+    """
     text = svg.decode()
     opening = text[: text.index(">") + 1]
-    named = opening.replace("<svg ", f'<svg role="group" aria-label="{html.escape(label, quote=True)}" focusable="false" ', 1)
+    size = re.search(r' width="(\d+(?:\.\d+)?)" height="(\d+(?:\.\d+)?)"', opening)
+    shape = f' style="aspect-ratio: {size[1]} / {size[2]}"' if size else ""
+    named = opening.replace("<svg ", f'<svg role="group" aria-label="{html.escape(label, quote=True)}" focusable="false"{shape} ', 1)
     named = named.replace('class="marks"', f'class="marks {css_class}"', 1)
     return _inert_svg_text(named + text[len(opening) :].replace("\n", " "))
 

@@ -248,6 +248,16 @@ def phone_problems(page: Page) -> list[str]:
     return found
 
 
+OUTSIDE_ITS_CHART = """() => [...document.querySelectorAll('.report-chart svg')].filter(svg => svg.getBoundingClientRect().width > 0)
+    .flatMap(svg => {
+        const box = svg.getBoundingClientRect();
+        return [...svg.querySelectorAll('text')].filter(text => text.textContent.trim()).map(text => [text, text.getBoundingClientRect()])
+            .filter(([, r]) => r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1)
+            .map(([text, r]) => `${svg.closest('figure').id}: "${text.textContent}" reaches ${Math.round(Math.max(box.left - r.left,
+                r.right - box.right, box.top - r.top, r.bottom - box.bottom))} px past the chart`);
+    })"""
+
+
 def screenshot_dir() -> Path:
     """Where screenshots go: TEST_OUTPUT_DIR, else test-output/screenshots/ (git-ignored)."""
     configured = os.environ.get("TEST_OUTPUT_DIR")
@@ -264,6 +274,7 @@ def test_every_page_in_each_mode_loads_clean_is_accessible_and_fits(visit: Calla
       at each folder depth);
     - has no accessibility violation by axe-core, at any level, run offline in the page (every rule in the
       light palette, the colour rules in the dark one);
+    - draws every chart's text (titles, labels, legends) inside the chart;
     - on a phone, does not scroll sideways and every chart fits the screen, unclipped;
     - is saved as a PNG of the window (the report also at its first chart); UPDATE_SCREENSHOT=1 refreshes
       docs/assets/screenshot.png from the light desktop one.
@@ -285,6 +296,7 @@ def test_every_page_in_each_mode_loads_clean_is_accessible_and_fits(visit: Calla
             found.append("no visible h1")
         if not page.evaluate("[...document.styleSheets].some(sheet => sheet.href && new URL(sheet.href).pathname.endsWith('.css') && sheet.cssRules.length)"):
             found.append("no stylesheet applied")
+        found += page.evaluate(OUTSIDE_ITS_CHART)  # a title or label cut off at the chart's edge (or the screen's)
         if mode == "phone":
             found += phone_problems(page)
         else:
@@ -489,13 +501,14 @@ CHART_LAYOUT = """() => [...document.querySelectorAll('.report-chart')].map(box 
   const scale = drawn.width / svg.viewBox.baseVal.width;
   const sizes = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim()).map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
   return {id: box.closest('figure').id, left: drawn.left, top: drawn.top + scrollY, width: drawn.width, height: drawn.height,
-          column: column.width, text: Math.min(...sizes)};
+          shape: drawn.width * svg.viewBox.baseVal.height / svg.viewBox.baseVal.width, column: column.width, text: Math.min(...sizes)};
 })"""
 
 
 def test_charts_fill_the_column_at_every_width_legibly_and_do_not_move(visit: Callable[..., Visit]) -> None:
-    """From 320 to 1600 px wide, each chart fills the text column, its smallest text is legible, and it is laid
-    out the same with and without the page's script (nothing moves when the page becomes interactive)."""
+    """From 320 to 1600 px wide, each chart fills the text column at its drawing's shape (in view or not), its
+    smallest text is legible, and it is laid out the same with and without the page's script (nothing moves when
+    the page becomes interactive)."""
     problems = []
     plain: Visit | None = None  # a tab with JavaScript off and one with it on, each loading the page anew at each width
     opened: Visit | None = None
@@ -509,6 +522,8 @@ def test_charts_fill_the_column_at_every_width_legibly_and_do_not_move(visit: Ca
         for chart in interactive:
             if abs(chart["width"] - chart["column"]) > 1:
                 problems.append(f"{width} px: {chart['id']} is {chart['width']:.0f} px wide in a {chart['column']:.0f} px column")
+            if abs(chart["height"] - chart["shape"]) > 1:  # out of view, a chart is not laid out: its box alone keeps its place
+                problems.append(f"{width} px: {chart['id']} takes {chart['height']:.0f} px, not its drawing's {chart['shape']:.0f} px")
             if chart["text"] < MIN_TEXT_PX:
                 problems.append(f"{width} px: {chart['id']} prints text at {chart['text']:.1f} px")
         if static != interactive:
