@@ -854,6 +854,7 @@ def _zoomable(report: Report, spec: spec_model.ChartBase, vl: dict[str, Any]) ->
             encoding = (layer.get("encoding") or {}).get(channel)
             if isinstance(encoding, dict) and encoding.get("type") in _CONTINUOUS:
                 encoding["scale"] = {"padding": ZOOM_PADDING, **(encoding.get("scale") or {})}
-                # The end labels sit ZOOM_PADDING in from the axis's ends: still flush with them, not centred past them.
-                if isinstance(encoding.get("axis"), dict):
-                    encoding["axis"] = {"labelFlush": ZOOM_PADDING + 1, **encoding["axis"]}
+                # The x axis's end labels sit ZOOM_PADDING in from its ends: still flush with them, not centred past them.
+                axis = encoding.get("axis", {})
+                if channel == "x" and isinstance(axis, dict):
+                    encoding["axis"] = {"labelFlush": ZOOM_PADDING + 1, **axis}

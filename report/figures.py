@@ -94,19 +94,24 @@ _ASCII_WIDTHS = (
 
 
 def text_width(text: str, size: float) -> float:
-    """The width in pixels of ``text`` in the charts' font at ``size`` pixels."""
-    ems = 0
-    for char in text:
-        code = ord(char)
-        ems += _ASCII_WIDTHS[code - 32] if 32 <= code < 127 else 1000 if unicodedata.east_asian_width(char) in "WF" else 600
-    return ems * size / 1000
+    """The width in pixels of ``text`` in the charts' font at ``size`` pixels (other than ASCII, an estimate on the wide side)."""
+    return sum(_em_thousandths(char) for char in text) * size / 1000
+
+
+def _em_thousandths(char: str) -> int:
+    code = ord(char)
+    if 32 <= code < 127:
+        return _ASCII_WIDTHS[code - 32]
+    if unicodedata.east_asian_width(char) in "WF" or unicodedata.category(char)[0] in "PS":  # CJK; dashes, "…", symbols
+        return 1000
+    return 722 if unicodedata.category(char) == "Lu" else 600
 
 
 def sized(spec: dict[str, Any], width: int) -> dict[str, Any] | None:
     """The spec drawn ``width`` pixels wide, axes and legend included (None for a compound chart, drawn as written).
 
-    Drawn narrow, text is larger, long labels are shortened and the legend takes one column, so that the chart fits a
-    phone's width and stays legible there.
+    Its title and subtitle are wrapped into lines that fit the width. Drawn narrow, text is larger, long labels are
+    shortened and the legend takes one column, so that the chart fits a phone's width and stays legible there.
     """
     if any(key in spec for key in COMPOUND):
         return None
@@ -118,25 +123,37 @@ def sized(spec: dict[str, Any], width: int) -> dict[str, Any] | None:
 
 
 def _fitted_title(title: Any, width: int, config: dict[str, Any], scale: float) -> Any:
-    """A chart's title wrapped into lines that fit ``width`` pixels, so that no part of it is drawn outside the chart;
-    a word longer than a line ends in "…" (Vega's limit)."""
-    fitted = {"text": title} if isinstance(title, str) else title
-    if not isinstance(fitted, dict) or not isinstance(fitted.get("text"), str | list):
+    """A chart's title (and subtitle) wrapped into lines that fit ``width`` pixels, so that no part of it is drawn
+    outside the chart; a word longer than a line ends in "…" (Vega's limit)."""
+    fitted = {"text": title} if isinstance(title, str | list) else title
+    if not isinstance(fitted, dict):
         return title
-    size = fitted.get("fontSize", config.get("fontSize", 13))
-    if not isinstance(size, int | float) or not all(isinstance(line, str) for line in fitted["text"]):
-        return title
-    wrapped: list[str] = []
-    for line in [fitted["text"]] if isinstance(fitted["text"], str) else fitted["text"]:
-        current = ""
-        for word in line.split():
-            joined = f"{current} {word}" if current else word
-            if current and text_width(joined, size * scale) > width:
-                wrapped.append(current)
-                joined = word
-            current = joined
-        wrapped.append(current)
-    return {**fitted, "text": wrapped[0] if len(wrapped) == 1 else wrapped, "limit": width}
+    out = dict(fitted)
+    for key, size_key in (("text", "fontSize"), ("subtitle", "subtitleFontSize")):
+        lines = [fitted[key]] if isinstance(fitted.get(key), str) else fitted.get(key)
+        if not isinstance(lines, list) or not lines or not all(isinstance(line, str) for line in lines):
+            continue
+        # A size that is written is drawn larger when narrow (_narrowed); Vega's own default (13 px) is not.
+        size = fitted.get(size_key, config.get(size_key))
+        at = size * scale if isinstance(size, int | float) else 13
+        wrapped = [piece for line in lines for piece in _wrapped(line, at, width)]
+        out[key] = wrapped[0] if len(wrapped) == 1 else wrapped
+    limit = fitted.get("limit")
+    out["limit"] = min(limit, width) if isinstance(limit, int | float) and limit > 0 else width
+    return out
+
+
+def _wrapped(line: str, size: float, width: int) -> list[str]:
+    """``line`` in lines of whole words that fit ``width`` pixels (a word alone may not); breaks only at plain spaces."""
+    lines: list[str] = []
+    current = ""
+    for word in re.split(r"[ \t]+", line.strip()):
+        joined = f"{current} {word}" if current else word
+        if current and text_width(joined, size) > width:
+            lines.append(current)
+            joined = word
+        current = joined
+    return [*lines, current]
 
 
 def _narrowed(value: Any) -> Any:

@@ -134,8 +134,10 @@ def inline_svg(svg: bytes, css_class: str, label: str) -> str:
     """
     text = svg.decode()
     opening = text[: text.index(">") + 1]
-    size = re.search(r' width="(\d+(?:\.\d+)?)" height="(\d+(?:\.\d+)?)"', opening)
-    shape = f' style="aspect-ratio: {size[1]} / {size[2]}"' if size else ""
+    size = re.search(r' width="([\d.]+)" height="([\d.]+)"', opening) or re.search(r' viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', opening)
+    if size is None:
+        raise ValueError(f"a drawing with no size: {opening[:200]}")
+    shape = f' style="aspect-ratio: {size[1]} / {size[2]}"'
     named = opening.replace("<svg ", f'<svg role="group" aria-label="{html.escape(label, quote=True)}" focusable="false"{shape} ', 1)
     named = named.replace('class="marks"', f'class="marks {css_class}"', 1)
     return _inert_svg_text(named + text[len(opening) :].replace("\n", " "))

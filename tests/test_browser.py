@@ -296,7 +296,7 @@ def test_every_page_in_each_mode_loads_clean_is_accessible_and_fits(visit: Calla
             found.append("no visible h1")
         if not page.evaluate("[...document.styleSheets].some(sheet => sheet.href && new URL(sheet.href).pathname.endsWith('.css') && sheet.cssRules.length)"):
             found.append("no stylesheet applied")
-        found += page.evaluate(OUTSIDE_ITS_CHART)  # a title or label cut off at the chart's edge (or the screen's)
+        found += page.evaluate(OUTSIDE_ITS_CHART)  # a title or label drawn past the chart's edge
         if mode == "phone":
             found += phone_problems(page)
         else:
@@ -579,13 +579,26 @@ def test_charts_follow_the_palette_and_its_toggle(visit: Callable[..., Visit]) -
     opened.assert_clean()
 
 
-@pytest.mark.parametrize(("system", "scheme"), [("dark", "slate"), ("light", "default")])
-def test_a_first_visit_has_the_readers_palette_before_the_theme_script_runs(browser: Browser, base_url: str, system: str, scheme: str) -> None:
-    """The theme's script is deferred, so the page itself picks the palette of the reader's system: a dark system's
-    first paint is dark. Here the theme's script never loads at all."""
+LIGHT_CHOSEN = {"index": 0, "color": {"media": "(prefers-color-scheme: light)", "scheme": "default", "primary": "indigo", "accent": "indigo"}}
+
+
+@pytest.mark.parametrize(
+    ("system", "stored", "scheme"),
+    [("dark", None, "slate"), ("light", None, "default"), ("dark", LIGHT_CHOSEN, "default")],
+    ids=["dark-system", "light-system", "light-chosen-on-a-dark-system"],
+)
+def test_the_page_itself_applies_the_readers_palette_before_any_script_loads(
+    browser: Browser, base_url: str, system: str, stored: dict[str, Any] | None, scheme: str
+) -> None:
+    """Scripts are deferred, so the page's own inline code picks the palette while it is parsed: a reader's choice,
+    else (a first visit) the palette of their system, so that a dark first paint is dark. Here no script file loads."""
     context = browser.new_context(viewport=PHONE, color_scheme=system)  # type: ignore[arg-type]
     try:
-        context.route("**/assets/javascripts/bundle.*.js", lambda route: route.abort())
+        context.route("**/*.js", lambda route: route.abort())
+        if stored is not None:  # as the theme stores a choice: under the site's path, read by its inline script
+            context.add_init_script(
+                f"try {{ localStorage.setItem(new URL('..', location).pathname + '.__palette', {json.dumps(json.dumps(stored))}) }} catch (e) {{}}"
+            )
         page = context.new_page()
         page.goto(urljoin(base_url, REPORT), wait_until="load")
         assert page.evaluate("document.documentElement.classList.contains('no-js')"), "the theme's script ran"

@@ -338,5 +338,6 @@
 
   // In a task of its own, after the theme's start-up (which runs as the page finishes parsing), so that neither
   // holds up the reader's input for long.
-  setTimeout(start, 0);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { setTimeout(start, 0); });
+  else setTimeout(start, 0);
 })();
