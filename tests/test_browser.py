@@ -579,6 +579,34 @@ def test_charts_follow_the_palette_and_its_toggle(visit: Callable[..., Visit]) -
     opened.assert_clean()
 
 
+def test_the_palette_follows_the_system_until_the_reader_chooses_and_keeps_the_choice(visit: Callable[..., Visit]) -> None:
+    """With no choice made, the page follows the system's light or dark setting, even as it changes; the toggle (by
+    mouse, or Enter on its keyboard stop) switches the palette and the choice holds on the next page, whatever the system."""
+    opened = visit(REPORT, color_scheme="dark")
+    page = opened.page
+    scheme = "document.body.getAttribute('data-md-color-scheme')"
+    assert page.evaluate(scheme) == "slate"
+    page.emulate_media(color_scheme="light")
+    page.wait_for_function(f"{scheme} === 'default'")
+    page.emulate_media(color_scheme="dark")
+    page.wait_for_function(f"{scheme} === 'slate'")
+    toggle = page.locator("label.md-header__button[for^='__palette']:visible")
+    assert toggle.count() == 1, "one palette toggle shows"
+    toggle.click()  # the reader chooses light
+    page.wait_for_function(f"{scheme} === 'default'")
+    page.wait_for_function("document.querySelector('meta[name=theme-color]').content === '#4051b5'")  # the header's indigo, for the browser's bar
+    opened.then("index.html")
+    assert page.evaluate(scheme) == "default", "the choice did not hold on the next page"
+    page.emulate_media(color_scheme="light")
+    page.emulate_media(color_scheme="dark")
+    page.wait_for_timeout(100)
+    assert page.evaluate(scheme) == "default", "the system's change overrode the reader's choice"
+    page.locator("input[name='__palette']:checked").focus()
+    page.keyboard.press("Enter")  # the toggle's keyboard stop: on to the next palette
+    page.wait_for_function(f"{scheme} === 'slate'")
+    opened.assert_clean()
+
+
 LIGHT_CHOSEN = {"index": 0, "color": {"media": "(prefers-color-scheme: light)", "scheme": "default", "primary": "indigo", "accent": "indigo"}}
 
 

@@ -1,5 +1,5 @@
-/* The report pages' own script: chart tooltips from each mark's description (no chart runtime), keyboard
-   and touch access to the marks, legend highlighting, shareable links and sortable tables. Everything works
+/* The site's own script: chart tooltips from each mark's description (no chart runtime), keyboard and touch
+   access to the marks, legend highlighting, shareable links, sortable tables and the palette toggle. Everything works
    from the page itself; the only thing ever fetched is the chart runtime and a chart's Vega spec, from this
    site, when a reader clicks Zoom on a chart that declares it. */
 (function () {
@@ -320,7 +320,69 @@
     });
   }
 
+  // The palette toggle in the header. The theme's own (its palette component) restyles the whole page twice as it
+  // starts, even when the palette does not change; this one does what it does, for a change only. A first visit
+  // follows the reader's system (applied while the page is parsed, see templates/theme/main.html) until the reader
+  // chooses; the choice is kept where the theme keeps it, so that the theme's script applies it on every page.
+  function paletteToggle() {
+    var form = document.querySelector("form[data-report-palette]");
+    if (!form || typeof __md_get !== "function") return;
+    var inputs = Array.prototype.slice.call(form.querySelectorAll("input[name='__palette']"));
+    var themeColour = document.createElement("meta");
+    themeColour.name = "theme-color";
+    var colourScheme = document.createElement("meta");
+    colourScheme.name = "color-scheme";
+    document.head.append(themeColour, colourScheme);
+    var light = matchMedia("(prefers-color-scheme: light)");
+    var chosen = function () {
+      var stored = __md_get("__palette");
+      if (stored && typeof stored.index === "number") return Math.max(0, Math.min(stored.index, inputs.length - 1));
+      var index = inputs.findIndex(function (input) { return matchMedia(input.getAttribute("data-md-color-media")).matches; });
+      return Math.max(0, index);
+    };
+    var apply = function (index, choice) {
+      var input = inputs[index];
+      var color = {};
+      ["media", "scheme", "primary", "accent"].forEach(function (key) { color[key] = input.getAttribute("data-md-color-" + key); });
+      if (color.media === "(prefers-color-scheme)") {  // automatic: the light or dark palette, as the system is
+        var system = document.querySelector("[data-md-color-media='(prefers-color-scheme: " + (light.matches ? "light" : "dark") + ")']");
+        if (system) ["scheme", "primary", "accent"].forEach(function (key) { color[key] = system.getAttribute("data-md-color-" + key); });
+      }
+      var changes = Object.keys(color).filter(function (key) { return document.body.getAttribute("data-md-color-" + key) !== color[key]; });
+      if (changes.length) document.body.setAttribute("data-md-color-switching", "");  // colours change at once, without transitions
+      changes.forEach(function (key) { document.body.setAttribute("data-md-color-" + key, color[key]); });
+      input.checked = true;  // the keyboard's stop in the toggle: Enter goes on to the next palette
+      inputs.forEach(function (other, i) {
+        var label = other.nextElementSibling;
+        if (label instanceof HTMLElement && label.hidden !== (i !== index)) label.hidden = i !== index;
+      });
+      if (choice) __md_set("__palette", { index: index, color: color });
+      requestAnimationFrame(function () {
+        document.body.removeAttribute("data-md-color-switching");
+        var header = getComputedStyle(document.querySelector("header"));
+        colourScheme.content = header.colorScheme;
+        themeColour.content = "#" + (header.backgroundColor.match(/\d+/g) || []).slice(0, 3).map(function (c) { return (+c).toString(16).padStart(2, "0"); }).join("");
+      });
+    };
+    var current = chosen();
+    apply(current, false);
+    inputs.forEach(function (input, index) {
+      input.addEventListener("change", function () { current = index; apply(index, true); });
+    });
+    form.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") return;
+      var next = inputs[(current + 1) % inputs.length];
+      next.click();
+      next.focus();
+    });
+    light.addEventListener("change", function () {  // the system changed: followed unless the reader chose
+      var stored = __md_get("__palette");
+      if (!stored || (stored.color && stored.color.media === "(prefers-color-scheme)")) apply((current = chosen()), false);
+    });
+  }
+
   function start() {
+    paletteToggle();
     copyLinks();
     shareButtons();
     sortableTables();
