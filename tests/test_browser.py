@@ -592,18 +592,23 @@ def test_the_palette_follows_the_system_until_the_reader_chooses_and_keeps_the_c
     page.wait_for_function(f"{scheme} === 'slate'")
     toggle = page.locator("label.md-header__button[for^='__palette']:visible")
     assert toggle.count() == 1, "one palette toggle shows"
+    browser_scheme = "document.querySelector('meta[name=color-scheme]').content"  # for the browser's own controls
+    page.wait_for_function(f"{browser_scheme} === 'dark'")
     toggle.click()  # the reader chooses light
-    page.wait_for_function(f"{scheme} === 'default'")
-    page.wait_for_function("document.querySelector('meta[name=theme-color]').content === '#4051b5'")  # the header's indigo, for the browser's bar
+    page.wait_for_function(f"{scheme} === 'default' && {browser_scheme} === 'light'")
+    assert page.evaluate("document.querySelector('meta[name=theme-color]').content") == "#4051b5"  # the header's indigo
     opened.then("index.html")
     assert page.evaluate(scheme) == "default", "the choice did not hold on the next page"
+    page.wait_for_selector("input[name='__palette']:checked", state="attached")  # the site's script has started
     page.emulate_media(color_scheme="light")
     page.emulate_media(color_scheme="dark")
     page.wait_for_timeout(100)
     assert page.evaluate(scheme) == "default", "the system's change overrode the reader's choice"
     page.locator("input[name='__palette']:checked").focus()
     page.keyboard.press("Enter")  # the toggle's keyboard stop: on to the next palette
-    page.wait_for_function(f"{scheme} === 'slate'")
+    page.wait_for_function(f"{scheme} === 'slate' && {browser_scheme} === 'dark'")
+    page.keyboard.press(" ")
+    page.wait_for_function(f"{scheme} === 'default'")
     opened.assert_clean()
 
 

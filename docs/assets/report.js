@@ -328,6 +328,7 @@
     var form = document.querySelector("form[data-report-palette]");
     if (!form || typeof __md_get !== "function") return;
     var inputs = Array.prototype.slice.call(form.querySelectorAll("input[name='__palette']"));
+    if (!inputs.length) return;
     var themeColour = document.createElement("meta");
     themeColour.name = "theme-color";
     var colourScheme = document.createElement("meta");
@@ -348,21 +349,28 @@
         var system = document.querySelector("[data-md-color-media='(prefers-color-scheme: " + (light.matches ? "light" : "dark") + ")']");
         if (system) ["scheme", "primary", "accent"].forEach(function (key) { color[key] = system.getAttribute("data-md-color-" + key); });
       }
-      var changes = Object.keys(color).filter(function (key) { return document.body.getAttribute("data-md-color-" + key) !== color[key]; });
-      if (changes.length) document.body.setAttribute("data-md-color-switching", "");  // colours change at once, without transitions
+      // Only a change of colours restyles the page, at once (transitions off while the new styles are worked out).
+      var changes = ["scheme", "primary", "accent"].filter(function (key) { return document.body.getAttribute("data-md-color-" + key) !== color[key]; });
+      if (changes.length) document.body.setAttribute("data-md-color-switching", "");
       changes.forEach(function (key) { document.body.setAttribute("data-md-color-" + key, color[key]); });
-      input.checked = true;  // the keyboard's stop in the toggle: Enter goes on to the next palette
+      if (document.body.getAttribute("data-md-color-media") !== color.media) document.body.setAttribute("data-md-color-media", color.media);
+      input.checked = true;  // the keyboard's stop in the toggle: Enter or Space goes on to the next palette
       inputs.forEach(function (other, i) {
         var label = other.nextElementSibling;
         if (label instanceof HTMLElement && label.hidden !== (i !== index)) label.hidden = i !== index;
       });
       if (choice) __md_set("__palette", { index: index, color: color });
-      requestAnimationFrame(function () {
-        document.body.removeAttribute("data-md-color-switching");
+      var browserColours = function () {  // the browser's own bar and controls, as the header
         var header = getComputedStyle(document.querySelector("header"));
         colourScheme.content = header.colorScheme;
         themeColour.content = "#" + (header.backgroundColor.match(/\d+/g) || []).slice(0, 3).map(function (c) { return (+c).toString(16).padStart(2, "0"); }).join("");
-      });
+      };
+      if (changes.length) {
+        browserColours();  // the new styles, worked out now, while transitions are off
+        requestAnimationFrame(function () { document.body.removeAttribute("data-md-color-switching"); });
+      } else {
+        requestAnimationFrame(browserColours);
+      }
     };
     var current = chosen();
     apply(current, false);
@@ -370,7 +378,8 @@
       input.addEventListener("change", function () { current = index; apply(index, true); });
     });
     form.addEventListener("keydown", function (event) {
-      if (event.key !== "Enter") return;
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
       var next = inputs[(current + 1) % inputs.length];
       next.click();
       next.focus();
