@@ -6,11 +6,14 @@ import hashlib
 import sys
 import traceback
 from pathlib import Path
+from types import MappingProxyType
 
 # MkDocs loads this file by path, anew for every build: make the project's package importable
 # from it, and keep all state in the package (report.site.HOOKS), not in this module.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import rcssmin
+import rjsmin
 from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
@@ -75,6 +78,29 @@ class Kept(File):
         return False
 
 
+class Minified(File):
+    """The site's own script or stylesheet, published minified: written only when its bytes change."""
+
+    def is_modified(self) -> bool:
+        published = Path(self.abs_dest_path)
+        return not published.is_file() or published.read_bytes() != self.content_bytes
+
+
+# The site's own script and stylesheet are published without their comments and spaces, so that a reader's page loads
+# fewer bytes; docs/assets keeps them as written.
+MINIFIERS = MappingProxyType({"assets/report.js": rjsmin.jsmin, "assets/report.css": rcssmin.cssmin})
+
+
+def _minified(files: Files, config: MkDocsConfig) -> None:
+    for path, minify in MINIFIERS.items():
+        source = files.get_file_from_path(path)
+        if source is None or source.abs_src_path is None:
+            continue
+        files.remove(source)
+        text = Path(source.abs_src_path).read_text(encoding="utf-8")
+        files.append(Minified.generated(config, path, content=f"/* Minified by the build from docs/{path} */\n{minify(text)}\n"))
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Add the generated pages, figures, data downloads and claims.json.
 
@@ -90,6 +116,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         files.append((Kept if before.get(path) == content else File).generated(config, path, content=content))
     for path, source in current.copies.items():
         files.append(File.generated(config, path, abs_src_path=str(source)))
+    _minified(files, config)
     return files
 
 

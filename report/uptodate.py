@@ -22,6 +22,8 @@ PACKAGES = (
     "pymdown-extensions",
     "altair",
     "vl-convert-python",
+    "rjsmin",
+    "rcssmin",
     "pandas",
     "frictionless",
     "jinja2",

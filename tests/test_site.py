@@ -78,6 +78,14 @@ def test_no_page_waits_for_a_script_before_its_first_paint(built_site: Path) -> 
         assert not parser.blocking, f"{page.relative_to(built_site)} waits for {parser.blocking}"
 
 
+def test_the_sites_own_script_and_stylesheet_are_published_minified(built_site: Path) -> None:
+    """The page loads the site's script and stylesheet without their comments and spaces (docs/ keeps them as written)."""
+    for path in ("assets/report.js", "assets/report.css"):
+        published, source = (built_site / path).read_text(encoding="utf-8"), (ROOT / "docs" / path).read_text(encoding="utf-8")
+        assert published.startswith(f"/* Minified by the build from docs/{path} */\n"), path
+        assert len(published) < 0.8 * len(source), f"{path}: {len(published)} bytes published from {len(source)}"
+
+
 def test_report_page_draws_its_charts_in_the_page_with_no_chart_runtime(built_site: Path) -> None:
     page = (built_site / "figure6" / "index.html").read_text(encoding="utf-8")
     assert page.count('class="report-chart"') == 4
