@@ -78,7 +78,8 @@ def _middle_ellipsis(text: str) -> str:
 _SHORT_LABEL = "__short_label__"
 
 
-PADDING = MappingProxyType({"left": 5, "top": 5, "right": 16, "bottom": 5})
+PADDING = MappingProxyType({"left": 5, "top": 5, "right": 16, "bottom": 5})  # around a drawing, in pixels
+
 # The advance widths of the printable ASCII characters, space to tilde, in thousandths of an em, in the charts' font
 # (Liberation Sans, which has Arial's and Helvetica's metrics, upright and italic alike): a chart's title is wrapped into
 # lines that fit its width. Other characters count as 0.6 em, or 1 em if they are wide (CJK).

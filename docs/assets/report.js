@@ -321,34 +321,22 @@
   }
 
   // The palette toggle in the header. The theme's own (its palette component) restyles the whole page twice as it
-  // starts, even when the palette does not change; this one does what it does, for a change only. A first visit
-  // follows the reader's system (applied while the page is parsed, see templates/theme/main.html) until the reader
-  // chooses; the choice is kept where the theme keeps it, so that the theme's script applies it on every page.
+  // starts, even when the palette does not change; this one does what it does, for a change only. Which palette shows
+  // is decided by __report_palette (templates/theme/main.html), which the page also runs as it is parsed: until the
+  // reader chooses, it follows the reader's system; the choice is kept where the theme keeps it, so that the theme's
+  // script applies it on every page.
   function paletteToggle() {
     var form = document.querySelector("form[data-report-palette]");
-    if (!form || typeof __md_get !== "function") return;
+    var shown = form && typeof __report_palette === "function" ? __report_palette() : null;
+    if (!shown) return;
     var inputs = Array.prototype.slice.call(form.querySelectorAll("input[name='__palette']"));
-    if (!inputs.length) return;
     var themeColour = document.createElement("meta");
     themeColour.name = "theme-color";
     var colourScheme = document.createElement("meta");
     colourScheme.name = "color-scheme";
     document.head.append(themeColour, colourScheme);
-    var light = matchMedia("(prefers-color-scheme: light)");
-    var chosen = function () {
-      var stored = __md_get("__palette");
-      if (stored && typeof stored.index === "number") return Math.max(0, Math.min(stored.index, inputs.length - 1));
-      var index = inputs.findIndex(function (input) { return matchMedia(input.getAttribute("data-md-color-media")).matches; });
-      return Math.max(0, index);
-    };
-    var apply = function (index, choice) {
-      var input = inputs[index];
-      var color = {};
-      ["media", "scheme", "primary", "accent"].forEach(function (key) { color[key] = input.getAttribute("data-md-color-" + key); });
-      if (color.media === "(prefers-color-scheme)") {  // automatic: the light or dark palette, as the system is
-        var system = document.querySelector("[data-md-color-media='(prefers-color-scheme: " + (light.matches ? "light" : "dark") + ")']");
-        if (system) ["scheme", "primary", "accent"].forEach(function (key) { color[key] = system.getAttribute("data-md-color-" + key); });
-      }
+    var apply = function (palette, choice) {
+      var index = palette.index, color = palette.color, input = inputs[index];
       // Only a change of colours restyles the page, at once (transitions off while the new styles are worked out).
       var changes = ["scheme", "primary", "accent"].filter(function (key) { return document.body.getAttribute("data-md-color-" + key) !== color[key]; });
       if (changes.length) document.body.setAttribute("data-md-color-switching", "");
@@ -372,10 +360,10 @@
         requestAnimationFrame(browserColours);
       }
     };
-    var current = chosen();
-    apply(current, false);
+    var current = shown.index;
+    apply(shown, false);
     inputs.forEach(function (input, index) {
-      input.addEventListener("change", function () { current = index; apply(index, true); });
+      input.addEventListener("change", function () { current = index; apply(__report_palette(index), true); });
     });
     form.addEventListener("keydown", function (event) {
       if (event.key !== "Enter" && event.key !== " ") return;
@@ -384,9 +372,12 @@
       next.click();
       next.focus();
     });
-    light.addEventListener("change", function () {  // the system changed: followed unless the reader chose
+    matchMedia("(prefers-color-scheme: light)").addEventListener("change", function () {  // followed unless the reader chose
       var stored = __md_get("__palette");
-      if (!stored || (stored.color && stored.color.media === "(prefers-color-scheme)")) apply((current = chosen()), false);
+      if (stored && !(stored.color && stored.color.media === "(prefers-color-scheme)")) return;
+      var palette = __report_palette();
+      current = palette.index;
+      apply(palette, false);
     });
   }
 
