@@ -27,7 +27,7 @@ def chart_datasets(rendered: Any) -> dict[str, list[str]]:
     for chart_id in rendered.charts:
         table = rendered.report.tables.get(tables.get(chart_id, ""))
         rows = getattr(table, "sources", ()) if table is not None else ()
-        found[chart_id] = sorted({source.dataset for row in rows for source in row})
+        found[chart_id] = sorted({name for row in rows for source in row for name in getattr(source, "datasets", (getattr(source, "dataset", ""),)) if name})
     return found
 
 

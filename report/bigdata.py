@@ -66,11 +66,16 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def connect(memory_limit: str = MEMORY_LIMIT, temp: Path | None = None) -> Any:
-    """A DuckDB connection whose memory is bounded, spilling to ``temp``; it never installs or loads extensions."""
+def connect(memory_limit: str = MEMORY_LIMIT, temp: Path | None = None, threads: int | None = None) -> Any:
+    """A DuckDB connection whose memory is bounded, spilling to ``temp``; it never installs or loads extensions.
+
+    ``threads=1`` makes results repeatable: rows come in the same order, and sums of floats add up in the same order.
+    """
     import duckdb
 
     config: dict[str, Any] = {"memory_limit": memory_limit, "autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    if threads is not None:
+        config["threads"] = threads
     if temp is not None:
         temp.mkdir(parents=True, exist_ok=True)
         config["temp_directory"] = str(temp)

@@ -58,10 +58,11 @@ def _cells(document: dict[str, Any]) -> dict[tuple[str, str], tuple[str, float, 
     for claim in _claims(document).values():
         for value in claim.get("values", {}).values():
             sources = value.get("sources", [])
-            if len(sources) == 1 and value.get("unit") != "points":
-                source = sources[0]
-                key = (source.get("dataset", source["file"]), source.get("key") or f"line {source['line']}")
-                cells[key] = (value["label"], value["value"], value["unit"], f"{source['file']}, line {source['line']}")
+            source = sources[0] if len(sources) == 1 else {}
+            place = next((f"{unit} {source[unit]}" for unit in ("line", "row") if isinstance(source.get(unit), int)), None)
+            if place and "file" in source and value.get("unit") != "points":  # one cell of a data file
+                key = (source.get("dataset", source["file"]), source.get("key") or place)
+                cells[key] = (value["label"], value["value"], value["unit"], f"{source['file']}, {place}")
     return cells
 
 
@@ -80,8 +81,8 @@ class _Record(BaseModel):
 
 
 class _Source(_Record):
-    file: str
-    line: int
+    file: str = ""
+    line: int | None = None
     dataset: str = ""
     key: str = ""
 

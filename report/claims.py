@@ -15,13 +15,14 @@ import jinja2
 import pandas as pd
 from jinja2.exceptions import SecurityError
 
-from report import spec_model
+from report import provenance, spec_model
 from report.data import load_package
 from report.errors import Problem, ReportError
 from report.project import GENERATED_BY, Project
+from report.provenance import Source, ViewSource
 from report.sandbox import SANDBOX_FIX, sandboxed
 from report.spec import Report, Table, load_report
-from report.text import Cell, Number, NumberFormat, Source, difference, finalize, finalize_plain
+from report.text import Cell, Number, NumberFormat, difference, finalize, finalize_plain
 from report.uncertainty import beyond
 
 SHOWN = 5  # values a failure message lists before "and N more" (claims.json keeps them all)
@@ -454,7 +455,7 @@ def count(number: Any) -> str:
 @functools.cache
 def _environment(plain: bool) -> jinja2.Environment:
     """The sandbox a claim's text is rendered in (HTML for pages, or plain text), reading only numbers and their sources."""
-    environment = sandboxed(finalize=finalize_plain if plain else finalize, readable=(Number, Source, Cell), keep_trailing_newline=False)
+    environment = sandboxed(finalize=finalize_plain if plain else finalize, readable=(Number, Source, ViewSource, Cell), keep_trailing_newline=False)
     environment.filters.update(count=count, magnitude=_abs, rows=rows_of)
     return environment
 
@@ -523,10 +524,7 @@ def failure(report: Report, claim: Claim) -> Problem:
     """The problem of an assertion the data no longer supports: the sentence, why, its values and their rows (a handful)."""
     failing = [f"groups.{group}." for group in claim.values.get("failing", [])]
     numbers = sorted(claim.numbers().items(), key=lambda item: not any(item[0].startswith(prefix) for prefix in failing))
-    listed = "; ".join(
-        f"{name} = {number.text()} ({', '.join(f'{s.file} line {s.line}' for s in number.sources[:2]) or 'stated in the spec'})"
-        for name, number in numbers[:SHOWN]
-    )
+    listed = "; ".join(f"{name} = {number.text()} ({provenance.cite(number.sources) or 'stated in the spec'})" for name, number in numbers[:SHOWN])
     more = f"; and {len(numbers) - SHOWN} more values (all in claims.json)" if len(numbers) > SHOWN else ""
     noisy = "uncertainty" in claim.why or "within the" in claim.why
     return Problem(

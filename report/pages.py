@@ -31,12 +31,13 @@ from report.history import baseline_ref, describe_ref
 from report.links import link_problem
 from report.package_model import Package
 from report.project import GENERATED_BY, Project, cache_folder
+from report.provenance import Source, ViewSource
 from report.sandbox import SANDBOX_FIX, CompiledTemplates, ProjectLoader, sandboxed
 from report.schema import Block, json_schema, option_rows
 from report.spec import Report, Table
 from report.spec_model import ReportSpec
 from report.tables import markdown_table, to_csv
-from report.text import Number, Source, finalize, inert
+from report.text import Number, finalize, inert
 
 FIGURES = "figures"
 DOCUMENTED_BLOCKS: Mapping[str, type[Block]] = MappingProxyType(
@@ -72,7 +73,7 @@ def environment(templates: Path, compiled: Path | None = None) -> jinja2.Environ
         finalize=finalize,
         loader=ProjectLoader(templates, "templates"),
         bytecode_cache=CompiledTemplates(compiled) if compiled is not None else None,
-        readable=(Number, Source, Claim, Dataset, Field, Report, RenderedReport, Chart),
+        readable=(Number, Source, ViewSource, Claim, Dataset, Field, Report, RenderedReport, Chart),
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -286,7 +287,8 @@ class Helpers:
     def precision(self, name: str) -> str:
         """How far a table's readings may be off, e.g. '±0.3 points'."""
         sources = self._lookup("table", self.report.tables, name).sources
-        return f"±{sources[0][0].precision:g} points" if sources else ""
+        first = sources[0][0] if sources and sources[0] else None
+        return f"±{first.precision:g} points" if isinstance(first, Source) else ""
 
     def data_table(self, name: str) -> Markup:
         """A table as Markdown."""

@@ -16,9 +16,10 @@ from report.data import Dataset, number_format
 from report.errors import ReportError
 from report.memo import remembered
 from report.project import cache_folder
+from report.provenance import AnySource, Source, ViewSource
 from report.schema import validate
 from report.strict import Mapping, load_yaml
-from report.text import PLAIN, Cell, DateFormat, Number, NumberFormat, Source, difference, symbol_unit
+from report.text import PLAIN, Cell, DateFormat, Number, NumberFormat, difference, symbol_unit
 from report.uncertainty import WILSON, Z, wilson
 from report.warehouse import Session, session
 
@@ -43,13 +44,18 @@ class Table:
     frame: pd.DataFrame
     value: str | None
     label: str | None
-    sources: tuple[tuple[Source, ...], ...]
+    sources: tuple[tuple[AnySource, ...], ...]  # each row's (for a SQL view, its value column's)
     formats: dict[str, NumberFormat | DateFormat] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
     keys: tuple[str, ...] = ()
     spreads: dict[str, Spread] = field(default_factory=dict)
     changes: frozenset[str] = frozenset()  # columns of differences (gap, gain): printed signed in intervals
     total_rows: int = 0  # a view too large to hold: its number of rows (charts and claims read views that aggregate)
+    column_sources: dict[str, tuple[tuple[AnySource, ...], ...]] = field(default_factory=dict)  # a SQL view's values, by column
+
+    def sources_of(self, position: int, column: str | None) -> tuple[AnySource, ...]:
+        """Where one cell comes from: its column's own sources (an aggregate's rows), else its row's."""
+        return self.column_sources.get(column or "", self.sources)[position]
 
     @property
     def unit(self) -> str:
@@ -146,16 +152,28 @@ class Table:
         """The value of one cell, with its unit and sources; an empty or non-numeric cell is a located error."""
         name = self.column(column or self.value, spec_file, line)
         cell = self.records[position][name]
-        source = self.sources[position][0] if self.sources[position] else None
-        where = {"line": source.line, "column": name} if source else {"line": line}
+        sources = self.sources_of(position, name)
         if pd.isna(cell) or isinstance(cell, str | bool) or isinstance(self.formats.get(name), DateFormat):
+            found = "an empty cell" if pd.isna(cell) else repr(cell)
+            made = next((s for s in sources if isinstance(s, ViewSource)), None)
+            if made is not None:
+                raise ReportError.at(
+                    made.spec_file,
+                    f"{spec_file} reads a number from view {made.view!r}, row {made.row}" + (f" ({made.key})" if made.key else "") + f", column {name!r}",
+                    line=made.spec_line,
+                    expected="a number",
+                    found=("NULL" if pd.isna(cell) else repr(cell)) + " from the view's SQL",
+                    fix=f"leave such rows out of the view (WHERE {name} IS NOT NULL), or read another row or column",
+                )
+            source = next((s for s in sources if isinstance(s, Source)), None)
             raise ReportError.at(
                 source.file if source else spec_file,
                 f"{spec_file} reads this cell as a number",
+                line=source.line if source else line,
+                column=name if source else None,
                 expected="a number",
-                found="an empty cell" if pd.isna(cell) else repr(cell),
+                found=found,
                 fix="fill in the cell, or read another row or column",
-                **where,
             )
         label = self.text(position, self.label) if self.label else ""
         spread = self.spreads.get(name)
@@ -163,7 +181,7 @@ class Table:
         return Number(
             float(cell),
             label,
-            self.sources[position],
+            sources,
             self.number_format(name),
             row=self.row_name(position),
             interval=spread.intervals[position] if spread else None,
@@ -333,10 +351,11 @@ def match_view(name: str, spec: spec_model.Match, tables: dict[str, Table], spec
             where = {**against_spec.where, against_key: row[key]}
             matches = against_rows(row[key])
             if len(matches) != 1:
+                file, line = _place(table.sources[position], spec_file, part.spec_line)
                 raise ReportError.at(
-                    table.sources[position][0].file,
+                    file,
                     f"{key} names a row that {against.name!r} does not have exactly once",
-                    line=table.sources[position][0].line,
+                    line=line,
                     column=key,
                     expected=f"one row of {against.title} with {where}",
                     found=f"{len(matches)} rows",
@@ -371,6 +390,16 @@ def match_view(name: str, spec: spec_model.Match, tables: dict[str, Table], spec
     return Table(
         name, spec.title or name, frame, "gap", "run", tuple(sources), formats, titles, ("run",), {k: v for k, v in spreads.items() if v}, frozenset({"gap"})
     )
+
+
+def _place(sources: tuple[AnySource, ...], spec_file: str, line: int | None) -> tuple[str, int | None]:
+    """Where a row of a table is written: its data file's line, or the view that made it."""
+    source = sources[0] if sources else None
+    if isinstance(source, Source):
+        return source.file, source.line
+    if isinstance(source, ViewSource):
+        return source.spec_file, source.spec_line
+    return spec_file, line
 
 
 def _spread_of(numbers: list[Number]) -> Spread | None:
@@ -479,7 +508,7 @@ def _views(spec: spec_model.ReportSpec, tables: dict[str, Table], datasets: dict
                 continue
             tables[name] = match_view(name, view, tables, spec_file) if isinstance(view, spec_model.Match) else difference_view(name, view, tables, spec_file)
             if sql is not None:
-                sql.add(name, tables[name].frame, tuple(dict.fromkeys(s.file for sources in tables[name].sources for s in sources)))
+                sql.add(name, tables[name].frame, tables[name].sources)
     return tables
 
 
@@ -530,7 +559,17 @@ def sql_view(name: str, view: spec_model.Sql, sql: Session, datasets: dict[str, 
     keys = tuple(c for c in map(str, frame.columns) if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_datetime64_any_dtype(frame[c]))
     spreads = {view.value: spread} if view.value and spread else {}
     return Table(
-        name, view.title or name, frame, view.value, view.label, result.sources, formats, titles, keys or ((view.label,) if view.label else ()), spreads
+        name,
+        view.title or name,
+        frame,
+        view.value,
+        view.label,
+        result.sources,
+        formats,
+        titles,
+        keys or ((view.label,) if view.label else ()),
+        spreads,
+        column_sources=result.column_sources,
     )
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from report import provenance
+from report.provenance import AnySource
 from report.uncertainty import MOVER, NEWCOMBE, WILSON, beyond, mover
 
 # Characters that Markdown or HTML would read as syntax; data text shows them as entities.
@@ -123,34 +125,12 @@ class DateFormat:
 
 
 @dataclass(frozen=True)
-class Source:
-    """Where one value comes from: a CSV line (and the row's key), and whether it was read off a figure."""
-
-    file: str
-    line: int
-    dataset: str
-    approximate: bool
-    precision: float
-    key: str = ""
-    precision_unit: str = "points"
-
-    def describe(self) -> str:
-        """The source in words, as a tooltip shows it."""
-        how = f"read off the figure, about ±{self.precision:g} {self.precision_unit}" if self.approximate else "published in a table"
-        return f"{self.file}, line {self.line}; {how}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The source for claims.json."""
-        return {"file": self.file, "line": self.line, "dataset": self.dataset, "key": self.key, "approximate": self.approximate}
-
-
-@dataclass(frozen=True)
 class Number:
     """A number from the data, shown with its unit, how sure it is and, on pages, where it came from."""
 
     value: float
     label: str
-    sources: tuple[Source, ...]
+    sources: tuple[AnySource, ...]
     fmt: NumberFormat = PERCENT
     row: str = ""  # the row in words, by the columns that name it: "Lima, July 2023"
     interval: tuple[float, float] | None = None  # the 95% interval, in the value's own scale
@@ -225,7 +205,7 @@ class Number:
         """Where the number comes from, one source per line, and how sure it is."""
         what = f"{self.label}: " if self.label else ""
         sure = f"; 95% interval {self.interval_text()} ({self.method}{', ' + self.of_n if self.of_n else ''})" if self.interval else ""
-        return what + "; ".join(source.describe() for source in self.sources) + sure
+        return what + provenance.describe(self.sources) + sure
 
     def __getitem__(self, column: str) -> Any:
         """Another cell of the row this value comes from: ``{{ top.region }}``, ``{{ top["n"] }}``."""
@@ -257,7 +237,7 @@ class Number:
             "unit": self.unit,
             "text": self.text(),
             "approximate": self.approximate,
-            "sources": [source.to_dict() for source in self.sources],
+            "sources": provenance.to_dicts(self.sources),
         }
         if self.interval is not None:
             found["interval95"] = [round(end, 6) for end in self.interval]

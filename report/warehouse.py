@@ -1,97 +1,124 @@
 """Views in SQL: DuckDB runs a report's views over the data package's datasets (any size) and its other views.
 
 SQL here reads tables, nothing else: one SELECT per view, no files, no network, no settings
-(DuckDB's external access is off and its configuration locked before any view runs). Each row
-of a view keeps where it came from: the files read, the rows that fed it (their count, group
-key and filter) and the view's SQL.
+(DuckDB's external access is off and its configuration locked before any view runs). Each value
+of a view keeps where it came from, computed rather than guessed: the view's SQL runs again,
+rewritten to carry the source rows of every value (``report.lineage``), and the rows that fed each
+value are counted, cited by line and, where a selection in words picks exactly them, described by it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import sqlglot
+from sqlglot import exp
 
+from report import lineage
 from report.bigdata import connect, quote
 from report.data import Dataset
 from report.errors import ReportError
-from report.text import Source
+from report.provenance import MAX_WHERE, AnySource, Rows, Source, ViewSource
 
 MAX_VIEW_ROWS = 100_000  # a view larger than this stays in DuckDB: charts and claims read views that aggregate
-
-
-@dataclass(frozen=True)
-class ViewSource(Source):
-    """Where a row of a view comes from: the view, its SQL, the files it read, and the rows that fed the row."""
-
-    view: str = ""
-    sql: str = ""
-    files: tuple[str, ...] = ()
-    rows: int | None = None
-    group: str = ""
-    where: str = ""
-    how: str = ""  # the aggregate behind the view's value column: mean, sum, count …
-
-    def describe(self) -> str:
-        """The row's origin in words: 'mean of 500 rows of data/eval_log.csv where model = 'A' (view accuracy)'."""
-        files = ", ".join(self.files) or "the view's tables"
-        fed = f"{self.rows:,} row{'s' * (self.rows != 1)} of {files}" if self.rows is not None else f"rows of {files}"
-        fed = f"{self.how} of {fed}" if self.how and self.rows is not None else fed
-        conditions = " and ".join(part for part in (self.group, self.where) if part)
-        return f"{fed}{' where ' + conditions if conditions else ''} (view {self.view})"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The origin for claims.json: the view, its SQL, the files, the rows, the group and the filter."""
-        return {
-            "view": self.view,
-            "sql": self.sql,
-            "files": list(self.files),
-            "rows": self.rows,
-            "group": self.group,
-            "where": self.where,
-            "aggregate": self.how,
-            "dataset": self.dataset,
-            "key": self.key,
-            "file": self.file,
-            "line": self.line,
-            "approximate": False,
-        }
+MAX_WHERE_COLUMNS = 6  # columns a selection in words names at most
+LINE_MASK = (1 << lineage.FILE_SHIFT) - 1
+AGGREGATES = MappingProxyType(
+    {
+        "avg": "mean",
+        "mean": "mean",
+        "sum": "sum",
+        "fsum": "sum",
+        "kahan_sum": "sum",
+        "count": "count",
+        "count_star": "count",
+        "min": "minimum",
+        "max": "maximum",
+        "median": "median",
+    }
+)
 
 
 @dataclass(frozen=True)
 class ViewResult:
-    """A view's rows (or, for a large view, how many there are) and where each row comes from."""
+    """A view's rows (or, for a large view, how many there are) and where each value comes from."""
 
     frame: pd.DataFrame | None
     rows: int
-    sources: tuple[tuple[Source, ...], ...]
+    sources: tuple[tuple[AnySource, ...], ...]  # each row's (its value column's, when the view names one)
     files: tuple[str, ...]
+    column_sources: dict[str, tuple[tuple[AnySource, ...], ...]] = field(default_factory=dict)  # each value's, by column
 
 
 @dataclass
 class Session:
-    """One report's DuckDB session: every dataset and view by name, locked down before any author SQL runs."""
+    """One report's DuckDB session: every dataset and view by name (and its lineage twin), locked before any author SQL runs."""
 
     spec_file: str
     con: Any
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # table name → the data files behind it
+    shapes: dict[str, lineage.Shape] = field(default_factory=dict)  # tables with a lineage twin
+    paths: list[str] = field(default_factory=list)  # data files by their index in a source row's id
+    datasets: dict[str, str] = field(default_factory=dict)  # data file → the dataset it holds
+    columns: dict[str, set[str]] = field(default_factory=dict)  # table → the columns its SQL (and what it reads) names
+    aggregates: frozenset[str] = frozenset()
 
-    def add(self, name: str, frame: pd.DataFrame, files: tuple[str, ...]) -> None:
-        """A table the views may read: a report's match or difference view, say."""
+    def index(self, path: str) -> int:
+        if path not in self.paths:
+            self.paths.append(path)
+        return self.paths.index(path)
+
+    def add_dataset(self, dataset: Dataset, relation: str, line: str) -> None:
+        """A dataset the views may read, from a relation holding its rows and each row's line (or row number)."""
+        self.con.execute(f"CREATE TEMP VIEW {quote(dataset.name)} AS SELECT * EXCLUDE ({quote(line)}) FROM {relation}")
+        self.con.execute(
+            f"CREATE VIEW {lineage.SCHEMA}.{quote(dataset.name)} AS SELECT * EXCLUDE ({quote(line)}), "
+            f"({self.index(dataset.path)}::BIGINT << {lineage.FILE_SHIFT}) | {quote(line)} AS {lineage.ROW} FROM {relation}"
+        )
+        self.files[dataset.name] = (dataset.path,)
+        self.datasets[dataset.path] = dataset.name
+        self.shapes[dataset.name] = lineage.Shape(tuple(f.name for f in dataset.fields), scalar=True)
+        self.columns[dataset.name] = set()
+
+    def add(self, name: str, frame: pd.DataFrame, sources: tuple[tuple[AnySource, ...], ...]) -> None:
+        """A table the views may read: a report's match or difference view, its rows' lineage taken from their sources."""
         self.con.register(name, frame)
-        self.files[name] = files
+        self.files[name] = tuple(dict.fromkeys(s.file for row in sources for s in row))
+        self.columns[name] = set()
+        ids = [self._ids(row) for row in sources]
+        if any(i is None for i in ids) or len(ids) != len(frame):
+            return
+        twin = frame.copy()
+        twin[lineage.ROW] = pd.Series(ids, dtype=object, index=frame.index)
+        self.con.register(f"__lineage_{name}", twin)
+        self.con.execute(f"CREATE VIEW {lineage.SCHEMA}.{quote(name)} AS SELECT * FROM {quote('__lineage_' + name)}")
+        self.shapes[name] = lineage.Shape(tuple(map(str, frame.columns)))
+
+    def _ids(self, sources: tuple[AnySource, ...]) -> list[int] | None:
+        found: list[int] = []
+        for source in sources:
+            if isinstance(source, Source):
+                found.append((self.index(source.file) << lineage.FILE_SHIFT) | source.line)
+            elif source.exact:
+                found += [(self.index(rows.file) << lineage.FILE_SHIFT) | int(line) for rows in source.inputs for line in rows.lines]
+            else:
+                return None
+        return found
 
     def view(self, name: str, sql: str, line: int | None, value: str | None = None) -> ViewResult:
         """Run one view's SELECT; a located error (spec file, line, DuckDB's message) when it does not run."""
         import duckdb
 
-        if name in self.files:
+        if name.lower() in (table.lower() for table in self.files):
             raise self._error(f"view {name!r} has the name of a table it could read", line, fix="give the view another name")
         statements = self._statements(sql, line)
         tree = _tree(self.con, sql)
@@ -113,8 +140,95 @@ class Session:
             raise self._error(f"view {name!r} does not run: {_message(error)}", line, fix="correct the SQL (DuckDB's dialect)") from None
         files = tuple(dict.fromkeys(f for table in read for f in self.files.get(table, ())))
         self.files[name] = files
-        sources = _provenance(self.con, name, sql, tree, frame, files, value) if frame is not None else ()
-        return ViewResult(frame, rows, sources, files)
+        self.columns[name] = _named_columns(sql) | {c for table in read for c in self.columns.get(table, set())}
+        traced = self._trace(name, statements, frame)
+        if frame is None:
+            return ViewResult(None, rows, (), files)
+        if traced is None:
+            keys = _row_keys(frame)
+            named = tuple(self.datasets.get(f, "") for f in files)
+            untraced = tuple((ViewSource(name, sql, i + 1, self.spec_file, line, files, named, key=keys[i]),) for i in range(len(frame)))
+            return ViewResult(frame, rows, untraced, files)
+        return self._sourced(name, sql, line, traced, files, value)
+
+    def _trace(self, name: str, sql: str, frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        """The view's rows with their lineage (None when it cannot be computed exactly, or for a view too large to hold)."""
+        import duckdb
+
+        try:
+            rewritten, shape = lineage.Rewriter(self.shapes, self._describe, self.aggregates).rewrite(sql)
+            self.con.execute(f"CREATE VIEW {lineage.SCHEMA}.{quote(name)} AS {rewritten}")
+            self.shapes[name] = shape
+            if frame is None:
+                return None
+            traced: pd.DataFrame = self.con.execute(f"SELECT * FROM {lineage.SCHEMA}.{quote(name)}").df()
+        except (lineage.Unsupported, duckdb.Error):
+            self.shapes.pop(name, None)
+            return None
+        if not _same_rows(frame, traced[[c for c in traced.columns if not lineage.hidden(str(c))]]):
+            self.shapes.pop(name, None)
+            return None
+        return traced
+
+    def _describe(self, sql: str) -> list[tuple[str, str]]:
+        relation = self.con.sql(sql)
+        return list(zip(map(str, relation.columns), map(str, relation.types), strict=True))
+
+    def _sourced(self, name: str, sql: str, line: int | None, traced: pd.DataFrame, files: tuple[str, ...], value: str | None) -> ViewResult:
+        """Each value's source: the rows that fed it, per file, with the aggregate that made it and their selection in words."""
+        visible = [str(c) for c in traced.columns if not lineage.hidden(str(c))]
+        frame = traced[visible].reset_index(drop=True)
+        hows = _aggregates(sql)
+        keys = _row_keys(frame)
+        row_ids = [_id_array(ids) for ids in traced[lineage.ROW]]
+        per_column = {c: [_id_array(ids) for ids in traced[lineage.column_lineage(c)]] for c in visible if lineage.column_lineage(c) in traced.columns}
+        counts = {c: traced[lineage.column_count(c)].tolist() for c in visible if lineage.column_count(c) in traced.columns}
+        selections = self._selections(name, sql, [row_ids, *per_column.values()])
+
+        def sources(column: str | None) -> tuple[tuple[AnySource, ...], ...]:
+            ids = per_column.get(column or "", row_ids)
+            fed = counts.get(column or "")
+            made = []
+            for position, row_id in enumerate(ids):
+                inputs = tuple(
+                    Rows(self.paths[index], self.datasets.get(self.paths[index], ""), lines, selections.get(_fingerprint(index, lines), ""))
+                    for index, lines in _by_file(row_id)
+                )
+                count = fed[position] if fed is not None and not _missing(fed[position]) else None
+                made.append(
+                    (ViewSource(name, sql, position + 1, self.spec_file, line, files, read, inputs, hows.get(column or "", ""), count, True, keys[position]),)
+                )
+            return tuple(made)
+
+        read = tuple(self.datasets.get(f, "") for f in files)
+        column_sources = {c: sources(c) for c in visible if c in per_column}
+        return ViewResult(frame, len(frame), column_sources.get(value or "", sources(None)), files, column_sources)
+
+    def _selections(self, name: str, sql: str, id_lists: list[list[np.ndarray]]) -> dict[tuple[int, bytes], str]:
+        """A selection in words for each set of source rows it picks exactly: ``model = 'A' and benchmark = 'B'``.
+
+        Its terms are the columns the view's SQL (and the views it reads) names that hold one value over the set, then,
+        if those pick more rows, the columns with no empty cell in it, then the view's own WHERE; a selection is said
+        only once counted to pick the set's rows and no other.
+        """
+        wanted: dict[int, dict[bytes, np.ndarray]] = {}
+        for ids_per_row in id_lists:
+            for ids in ids_per_row:
+                for index, lines in _by_file(ids):
+                    if len(lines) > 1:
+                        wanted.setdefault(index, {})[lines.tobytes()] = lines
+        found: dict[tuple[int, bytes], str] = {}
+        names = {c.lower() for c in self.columns.get(name, set())}
+        filtered = _direct_filter(sql)
+        for index, sets in wanted.items():
+            dataset = self.datasets.get(self.paths[index])
+            if dataset is None:
+                continue
+            candidates = [c for c in self.shapes[dataset].columns if c.lower() in names]
+            where = filtered[1] if filtered and filtered[0].lower() == dataset.lower() else ""
+            for fingerprint, text in _Selection(self.con, dataset, index, list(sets.values()), candidates, where).said().items():
+                found[(index, fingerprint)] = text
+        return found
 
     def _statements(self, sql: str, line: int | None) -> str:
         import duckdb
@@ -137,19 +251,105 @@ class Session:
         return ReportError.at(self.spec_file, message, line=line, **detail)
 
 
+@dataclass
+class _Selection:
+    """Selections in words for sets of rows of one dataset, each checked by counting the rows it picks."""
+
+    con: Any
+    dataset: str
+    index: int
+    sets: list[np.ndarray]
+    candidates: list[str]
+    where: str  # the view's own filter, when the view reads this dataset directly
+
+    def said(self) -> dict[bytes, str]:
+        if not self.candidates and not self.where:
+            return {}
+        members = pd.DataFrame(
+            {
+                "__set": np.repeat(np.arange(len(self.sets)), [len(s) for s in self.sets]),
+                "__line": np.concatenate(self.sets) | (self.index << lineage.FILE_SHIFT),
+            }
+        )
+        self.con.register("__lineage_sets", members)
+        try:
+            terms = self._terms()
+        finally:
+            self.con.unregister("__lineage_sets")
+        found: dict[bytes, str] = {}
+        pending = set(terms)
+        for tier in range(3):
+            by_shape: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]] = {}
+            for number in pending:
+                constants, nonempty = terms[number]
+                shape = (tuple(constants), tuple(nonempty) if tier else ())
+                if len(shape[0]) + len(shape[1]) <= MAX_WHERE_COLUMNS and (shape[0] or (tier == 2 and self.where)):
+                    by_shape.setdefault(shape, []).append(number)
+            for (columns, filled), numbers in by_shape.items():
+                conditions = [f"{quote(c)} IS NOT NULL" for c in filled] + ([f"({self.where})"] if tier == 2 and self.where else [])
+                counted = self._counted(columns, conditions)
+                for number in numbers:
+                    constants = terms[number][0]
+                    if counted is not None and counted.get(tuple(_plain(constants[c]) for c in columns)) == len(self.sets[number]):
+                        said = [f"{_name(c)} = {_shown(constants[c])}" for c in columns] + [f"{_name(c)} IS NOT NULL" for c in filled]
+                        said += [f"({self.where})"] if tier == 2 and self.where else []
+                        text = " and ".join(said)
+                        if len(text) <= MAX_WHERE:
+                            found[self.sets[number].tobytes()] = text
+                        pending.discard(number)
+        return found
+
+    def _terms(self) -> dict[int, tuple[dict[str, Any], list[str]]]:
+        """For each set: the candidate columns holding one value over it (and that value), and those with no empty cell in it."""
+        checks = ", ".join(f"count(DISTINCT {quote(c)}), count({quote(c)}), any_value({quote(c)})" for c in self.candidates) or "1"
+        rows = self.con.execute(
+            f"SELECT __set, count(*), {checks} FROM __lineage_sets JOIN {lineage.SCHEMA}.{quote(self.dataset)} ON __line = {lineage.ROW} GROUP BY __set"
+        ).fetchall()
+        gaps = self.con.execute(
+            f"SELECT {', '.join(f'count(*) > count({quote(c)})' for c in self.candidates) or 'true'} FROM {quote(self.dataset)}"
+        ).fetchall()[0]
+        nullable = {c for c, gap in zip(self.candidates, gaps, strict=False) if gap}
+        terms = {}
+        for row in rows:
+            total, constants, filled = row[1], {}, []
+            for i, column in enumerate(self.candidates):
+                distinct_, present, value = row[2 + 3 * i : 5 + 3 * i]
+                if present == total:
+                    filled.append(column)
+                    if distinct_ == 1:
+                        constants[column] = value
+            terms[int(row[0])] = (constants, [c for c in filled if c not in constants and c in nullable])
+        return terms
+
+    def _counted(self, columns: tuple[str, ...], conditions: list[str]) -> dict[tuple[Any, ...], int] | None:
+        import duckdb
+
+        listed = ", ".join(quote(c) for c in columns)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        query = f"SELECT {listed}, count(*) FROM {quote(self.dataset)}{where} GROUP BY ALL" if columns else f"SELECT count(*) FROM {quote(self.dataset)}{where}"
+        try:
+            return {tuple(_plain(v) for v in row[:-1]): int(row[-1]) for row in self.con.execute(query).fetchall()}
+        except duckdb.Error:  # the view's filter does not read alone (it names another table's columns)
+            return None
+
+
 @contextlib.contextmanager
 def session(spec_file: str, datasets: dict[str, Dataset], spill: Path | None) -> Iterator[Session]:
     """A session over every dataset (large ones from their DuckDB stores), locked: no files, network or settings from SQL."""
-    con = connect(temp=spill)
+    con = connect(temp=spill, threads=1)
     try:
         opened = Session(spec_file, con)
+        con.execute(f"CREATE SCHEMA {lineage.SCHEMA}")
+        opened.aggregates = frozenset(
+            str(name).lower() for (name,) in con.execute("SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'aggregate'").fetchall()
+        )
         for index, dataset in enumerate(datasets.values()):
             if dataset.store is not None:
                 con.execute(f"ATTACH '{str(dataset.store).replace(chr(39), chr(39) * 2)}' AS stored{index} (READ_ONLY)")
-                con.execute(f"CREATE TEMP VIEW {quote(dataset.name)} AS SELECT * EXCLUDE (__line) FROM stored{index}.data")
-                opened.files[dataset.name] = (dataset.path,)
+                opened.add_dataset(dataset, f"stored{index}.data", "__line")
             else:
-                opened.add(dataset.name, dataset.frame, (dataset.path,))
+                con.register(f"__rows{index}", dataset.frame.assign(__line=np.asarray(dataset.lines, dtype=np.int64)))
+                opened.add_dataset(dataset, f"__rows{index}", "__line")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         yield opened
@@ -162,10 +362,10 @@ def _message(error: Exception) -> str:
 
 
 def _tree(con: Any, sql: str) -> dict[str, Any]:
-    """DuckDB's parse tree of the statement (an empty tree when it cannot be serialised)."""
+    """DuckDB's parse tree of the statement (an empty tree when it cannot be serialised), to find the tables it reads."""
     try:
         parsed = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
-    except Exception:  # the serialiser does not know every statement; provenance then names the view only
+    except Exception:  # the serialiser does not know every statement; the tables read are then checked by DuckDB alone
         return {}
     return parsed if not parsed.get("error") else {}
 
@@ -188,113 +388,102 @@ def _cte_names(tree: dict[str, Any]) -> set[str]:
     return {entry["key"] for node in _walk(tree) if isinstance(node.get("cte_map"), dict) for entry in node["cte_map"].get("map", [])}
 
 
-AGGREGATES = MappingProxyType(
-    {"avg": "mean", "mean": "mean", "sum": "sum", "count": "count", "count_star": "count", "min": "minimum", "max": "maximum", "median": "median"}
-)
+def _named_columns(sql: str) -> set[str]:
+    """The column names a view's SQL mentions (candidates for a selection in words)."""
+    try:
+        return {column.name for column in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Column) if column.name}
+    except sqlglot.errors.SqlglotError:
+        return set()
 
 
-def _provenance(
-    con: Any, name: str, sql: str, tree: dict[str, Any], frame: pd.DataFrame, files: tuple[str, ...], value: str | None
-) -> tuple[tuple[Source, ...], ...]:
-    """Each row's origin: for a view that groups rows, the group key and the number of rows in it; its filter; the files."""
-    node = (tree.get("statements") or [{}])[0].get("node", {})
-    how = next((AGGREGATES.get(str(item.get("function_name")), "") for item in node.get("select_list", []) if value and item.get("alias") == value), "")
-    where = _sql_of(con, tree, node.get("where_clause")) if node.get("type") == "SELECT_NODE" else ""
-    groups = [e["column_names"][-1] for e in node.get("group_expressions", []) if e.get("class") == "COLUMN_REF"] if node.get("type") == "SELECT_NODE" else []
-    groups = [g for g in groups if g in frame.columns]
-    counts = _counts(con, tree, node, groups)
-    sources = []
-    for position, row in enumerate(frame.itertuples(index=False)):
-        values = dict(zip(frame.columns, row, strict=True))
-        key = tuple(_plain(values[g]) for g in groups)
-        group = " and ".join(f"{g} = {_shown(v)}" for g, v in zip(groups, key, strict=True))
-        rows = counts.get(key) if counts is not None else (1 if node.get("type") == "SELECT_NODE" and not _aggregates(node) else None)
-        sources.append(
-            (
-                ViewSource(
-                    files[0] if files else name,
-                    position + 1,
-                    name,
-                    False,
-                    0.0,
-                    group or f"row {position + 1}",
-                    "points",
-                    name,
-                    sql,
-                    files,
-                    rows,
-                    group,
-                    where,
-                    how,
-                ),
-            )
-        )
-    return tuple(sources)
+def _direct_filter(sql: str) -> tuple[str, str] | None:
+    """The table a view's SELECT reads alone, and its WHERE clause, when it reads one table and filters it."""
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.SqlglotError:
+        return None
+    source, where = tree.args.get("from_"), tree.args.get("where")
+    if not isinstance(tree, exp.Select) or tree.args.get("joins") or where is None or source is None or not isinstance(source.this, exp.Table):
+        return None
+    return source.this.name, where.this.sql("duckdb")
 
 
-def _aggregates(node: dict[str, Any]) -> bool:
-    return any(
-        n.get("class") == "AGGREGATE" or n.get("function_name") in ("count_star", "count", "avg", "sum", "min", "max", "mean", "median")
-        for n in _walk(node.get("select_list"))
+def _aggregates(sql: str) -> dict[str, str]:
+    """The aggregate that makes each column of the view's outer SELECT, in words (mean, sum …), where one call makes it."""
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.SqlglotError:
+        return {}
+    if not isinstance(tree, exp.Select):
+        return {}
+    found = {}
+    for expression in tree.expressions:
+        made = expression.this if isinstance(expression, exp.Alias) else expression
+        made = made.this if isinstance(made, exp.Filter) else made
+        name = (made.name if isinstance(made, exp.Anonymous) else made.sql_name() if isinstance(made, exp.AggFunc) else "").lower()
+        if isinstance(made, exp.Count) and isinstance(made.this, exp.Star):
+            name = "count"
+        if name in AGGREGATES and expression.alias_or_name:
+            found[expression.alias_or_name] = AGGREGATES[name]
+    return found
+
+
+def _row_keys(frame: pd.DataFrame) -> list[str]:
+    """Each row of a view named by its text and date columns: ``model = 'A', benchmark = 'B'``."""
+    keys = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])][:MAX_WHERE_COLUMNS]
+    return (
+        [", ".join(f"{k} = {_shown(v)}" for k, v in zip(keys, row, strict=True)) for row in frame[keys].itertuples(index=False)] if keys else [""] * len(frame)
     )
 
 
-def _counts(con: Any, tree: dict[str, Any], node: dict[str, Any], groups: list[str]) -> dict[tuple[Any, ...], int] | None:
-    """The rows behind each group of an aggregating view, counted with the view's own FROM and WHERE (None: not a simple SELECT)."""
-    if node.get("type") != "SELECT_NODE" or not _aggregates(node) or node.get("having"):
-        return None
-    counting = json.loads(json.dumps(tree))
-    query = counting["statements"][0]["node"]
-    references = [e for e in node.get("group_expressions", []) if e.get("class") == "COLUMN_REF" and e["column_names"][-1] in groups]
-    if groups and len(references) != len(node.get("group_expressions", [])):
-        return None
-    query["select_list"] = [*references, _count_star()]
-    query["modifiers"] = []
-    sql = _deserialise(con, counting)
-    if sql is None:
-        return None
-    try:
-        return {tuple(_plain(v) for v in row[:-1]): int(row[-1]) for row in con.execute(sql).fetchall()}
-    except Exception:  # a statement DuckDB serialises but cannot run alone: provenance then omits the counts
-        return None
+def _id_array(ids: Any) -> np.ndarray:
+    """A value's source rows as sorted, unique ids (a dataset's row has one; a derived row, a list)."""
+    if _missing(ids):
+        return np.zeros(0, dtype=np.int64)
+    array = np.atleast_1d(np.asarray(ids))
+    if array.dtype.kind == "f":
+        array = array[~np.isnan(array)]
+    elif array.dtype.kind == "O":
+        array = np.array([v for v in array.tolist() if not _missing(v)], dtype=np.int64)
+    return np.unique(array.astype(np.int64))
 
 
-def _count_star() -> dict[str, Any]:
-    return {
-        "class": "FUNCTION",
-        "type": "FUNCTION",
-        "alias": "__rows",
-        "query_location": 0,
-        "function_name": "count_star",
-        "schema": "",
-        "catalog": "",
-        "children": [],
-        "filter": None,
-        "order_bys": {"type": "ORDER_MODIFIER", "orders": []},
-        "distinct": False,
-        "is_operator": False,
-        "export_state": False,
-    }
+def _by_file(ids: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """Source rows split by file: (the file's index, its lines)."""
+    files = ids >> lineage.FILE_SHIFT
+    return [(int(index), ids[files == index] & LINE_MASK) for index in np.unique(files)]
 
 
-def _deserialise(con: Any, tree: dict[str, Any]) -> str | None:
-    try:
-        return str(con.execute("SELECT json_deserialize_sql(?)", [json.dumps(tree)]).fetchone()[0])
-    except Exception:
-        return None
+def _fingerprint(index: int, lines: np.ndarray) -> tuple[int, bytes]:
+    return (index, lines.tobytes())
 
 
-def _sql_of(con: Any, tree: dict[str, Any], expression: dict[str, Any] | None) -> str:
-    """One expression of the parse tree as SQL text (a view's WHERE clause, for its provenance)."""
-    if not expression:
-        return ""
-    minimal = json.loads(json.dumps(tree))
-    query = minimal["statements"][0]["node"]
-    query.update(select_list=[expression], from_table={"type": "EMPTY_FROM", "alias": "", "sample": None, "query_location": 0}, where_clause=None)
-    query.update(group_expressions=[], group_sets=[], having=None, modifiers=[])
-    query["cte_map"] = {"map": []}
-    text = _deserialise(con, minimal)
-    return text.removeprefix("SELECT ").strip() if text else ""
+def _same_rows(expected: pd.DataFrame, found: pd.DataFrame) -> bool:
+    """Whether two results hold the same rows, in any order (numbers equal to 12 significant digits)."""
+    if list(map(str, expected.columns)) != list(map(str, found.columns)) or len(expected) != len(found):
+        return False
+
+    def canonical(frame: pd.DataFrame) -> list[tuple[str, ...]]:
+        return sorted(tuple(_canonical(v) for v in row) for row in frame.itertuples(index=False))
+
+    return canonical(expected) == canonical(found)
+
+
+def _canonical(value: Any) -> str:
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return "∅"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.12g}"
+    return repr(_plain(value))
+
+
+def _name(column: str) -> str:
+    """A column's name as a selection in words writes it: bare when it is a plain word, else quoted."""
+    return column if column.isidentifier() and column.isascii() else quote(column)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def _plain(value: Any) -> Any:
@@ -302,4 +491,9 @@ def _plain(value: Any) -> Any:
 
 
 def _shown(value: Any) -> str:
-    return f"'{value}'" if isinstance(value, str) else str(value)
+    value = _plain(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else str(value)
+    return str(value)

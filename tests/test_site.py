@@ -116,7 +116,8 @@ def test_claims_have_permanent_anchors_and_are_published(built_site: Path) -> No
         page = (built_site / claim["page"] / "index.html").read_text(encoding="utf-8")
         assert f'id="{claim["anchor"]}"' in page
         assert claim["status"] in {"holds", "observed"}
-        assert all(source["file"].startswith("data/") for value in claim["values"].values() for source in value["sources"])
+        files = [f for value in claim["values"].values() for source in value["sources"] for f in ([source["file"]] if "file" in source else source["files"])]
+        assert all(f.startswith("data/") for f in files)
     figure6 = (built_site / "figure6" / "index.html").read_text(encoding="utf-8")
     assert figure6.count('id="claim-') == sum(1 for c in claims if c["report"] == "figure6")
 

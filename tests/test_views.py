@@ -121,9 +121,13 @@ def test_views_read_views_and_numbers_say_which_rows_fed_them(logged: Path) -> N
     assert "95% interval" in page and "of 100 answers" not in page  # answers has no unit here: '… of 100'
     rendered = next(r for r in generated.reports if r.report.slug == "evals")
     source = rendered.claims["best-math"].values["top"].sources[0].to_dict()
-    assert source["sql"] == AGGREGATE and source["rows"] == 100 and source["files"] == ["data/eval_log.csv"] and source["aggregate"] == "mean"
-    leaders = rendered.claims["best-aime"].values["top"].sources[0].to_dict()
-    assert leaders["view"] == "leaders" and leaders["files"] == ["data/eval_log.csv"] and leaders["rows"] == 4
+    assert source["sql"] == AGGREGATE and source["aggregate"] == "mean" and source["values"] == 100
+    assert source["from"] == [
+        {"file": "data/eval_log.csv", "dataset": "eval_log", "rows": 100, "lines": [[1602, 1701]], "where": "model = 'delta' and benchmark = 'MATH'"}
+    ]
+    leaders = rendered.claims["best-aime"].values["top"]
+    assert leaders.provenance().startswith("MBPP: maximum of 4 values, from 400 rows of data/eval_log.csv where benchmark = 'MBPP' (view leaders)")
+    assert leaders.sources[0].to_dict()["from"][0]["lines"] == [[402, 501], [902, 1001], [1402, 1501], [1902, 2001]]
 
 
 def test_a_view_with_an_sql_error_is_located(logged: Path) -> None:
