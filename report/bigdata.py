@@ -14,6 +14,8 @@ import hashlib
 import io
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +69,7 @@ def quote(name: str) -> str:
 
 
 def connect(memory_limit: str = MEMORY_LIMIT, temp: Path | None = None, threads: int | None = None) -> Any:
-    """A DuckDB connection whose memory is bounded, spilling to ``temp``; it never installs or loads extensions.
+    """A DuckDB connection whose memory is bounded, spilling to ``temp`` (see ``spilling``); it never installs or loads extensions.
 
     ``threads=1`` makes results repeatable: rows come in the same order, and sums of floats add up in the same order.
     """
@@ -77,9 +79,18 @@ def connect(memory_limit: str = MEMORY_LIMIT, temp: Path | None = None, threads:
     if threads is not None:
         config["threads"] = threads
     if temp is not None:
-        temp.mkdir(parents=True, exist_ok=True)
         config["temp_directory"] = str(temp)
     return duckdb.connect(config=config)
+
+
+@contextlib.contextmanager
+def spilling() -> Iterator[Path]:
+    """A folder of its own for DuckDB to spill to, outside the project (so that `check` writes nothing there), removed after."""
+    folder = Path(tempfile.mkdtemp(prefix="report-spill-"))
+    try:
+        yield folder / "spill"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _fingerprint(path: Path, resource: DeclaredResource) -> str:
@@ -94,9 +105,15 @@ def _fingerprint(path: Path, resource: DeclaredResource) -> str:
     return digest.hexdigest()[:24]
 
 
-def load(resource: DeclaredResource, path: Path, shown: str, folder: Path, spill: Path) -> Stored:
-    """The data file loaded and validated by DuckDB (or its store in ``folder`` from an earlier build); one error with every problem otherwise."""
+def load(resource: DeclaredResource, path: Path, shown: str, folder: Path, scratch: Path | None = None) -> Stored:
+    """The data file loaded and validated by DuckDB (or its store in ``folder`` from an earlier build); one error with every problem otherwise.
+
+    With ``scratch``, nothing is written to ``folder``: a store kept there is read, and a new one is made in ``scratch``.
+    """
     store = folder / f"{resource.name}-{_fingerprint(path, resource)}.duckdb"
+    if scratch is not None and not store.is_file():
+        folder = scratch
+        store = folder / store.name
     if not store.is_file():
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob(f"{resource.name}-*.duckdb*"):
@@ -104,7 +121,8 @@ def load(resource: DeclaredResource, path: Path, shown: str, folder: Path, spill
         partial = store.with_name(store.name + f".{os.getpid()}.tmp")
         partial.unlink(missing_ok=True)
         try:
-            _build(resource, path, shown, partial, spill)
+            with spilling() as spill:
+                _build(resource, path, shown, partial, spill)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise

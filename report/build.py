@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from report import figures
 from report.charts import Chart, build_charts
@@ -39,8 +41,10 @@ class Clock:
 
 
 def check(project: Project) -> list[RenderedReport]:
-    """Validate data, specs, claims and templates; render in memory, write nothing."""
-    return generate(project, cache=RenderCache(None), render_charts=False, baseline=None).reports
+    """Validate data, specs, claims and templates; render in memory, write nothing (a large file new to the project is
+    read into a temporary folder, removed after)."""
+    with tempfile.TemporaryDirectory(prefix="report-check-") as scratch:
+        return generate(project, cache=RenderCache(None), render_charts=False, baseline=None, scratch=Path(scratch)).reports
 
 
 def generate(
@@ -50,6 +54,7 @@ def generate(
     baseline: str | None = "auto",
     engine: Engine | None = None,
     clock: Clock | None = None,
+    scratch: Path | None = None,
 ) -> Generated:
     """Every generated page and file of the site; ``baseline`` is the git version 'What changed' compares with (None: none).
 
@@ -60,7 +65,7 @@ def generate(
     clock = clock if clock is not None else Clock()
     root = project.root.resolve()
     with clock.stage("data"):
-        datasets, descriptor = read_package(project.data, root)
+        datasets, descriptor = read_package(project.data, root, scratch)
     reports: list[Report] = []
     for spec_path in project.report_specs():
         with clock.stage("specs"):

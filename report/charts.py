@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from report import spec_model
@@ -22,6 +23,8 @@ from report.text import DateFormat, NumberFormat
 WIDTH, HEIGHT = 360, 280
 FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 MAX_ROWS = 5000
+MAX_TARGETS = 120  # marks with a tooltip per series of a line or area: past it, each stretch's highest and lowest
+DESCRIBED = 24  # values per series a chart's description lists: past it, their range, highest and lowest
 # Okabe and Ito's palette, which readers with any common colour-vision deficiency tell apart (yellow last: faint on white).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000", "#F0E442")
 INK = "__ink__"  # the colour of the value printed in a heatmap's cell
@@ -117,6 +120,15 @@ def chart_titles(table: Table) -> dict[str, str]:
     return titles
 
 
+def chart_formats(table: Table) -> dict[str, NumberFormat | DateFormat]:
+    """How a chart's data table prints each column: its intervals' bounds as the value itself (its unit, decimals, currency)."""
+    formats = dict(table.formats)
+    for column in table.spreads:
+        for bound in interval_columns(column):
+            formats[bound] = table.number_format(column)
+    return formats
+
+
 def _vega_data(table: Table, columns: list[str]) -> pd.DataFrame:
     """The rows as the chart's Vega data: each value also as the page prints it, so tooltips read exactly like the text."""
     data = _rows(table, columns)
@@ -195,6 +207,28 @@ def _dodge(data: pd.DataFrame, channel: str, position: list[str], series: str | 
 def _lanes(padding: float) -> alt.Scale:
     """A categorical axis as points (each value a tick), which offsets move marks around rather than across a band."""
     return alt.Scale(type="point", padding=padding)
+
+
+def _targets(data: pd.DataFrame, x: str, y: str, series: str | None) -> pd.DataFrame:
+    """The rows a line or area marks, each with its tooltip: every row, or, in a series with more values than the width
+    can tell apart, the highest and the lowest of each stretch of it (and its first and last). The line is drawn through
+    every value, and the chart's data download holds them all."""
+    groups = [rows for _, rows in data.groupby(series, sort=False, dropna=False)] if series and series in data.columns else [data]
+    if all(len(rows) <= MAX_TARGETS for rows in groups):
+        return data
+    kept: set[Any] = set()
+    for rows in groups:
+        if len(rows) <= MAX_TARGETS:
+            kept |= set(rows.index)
+            continue
+        ordered = rows.sort_values(x, kind="stable")
+        stretch = np.arange(len(ordered)) * (MAX_TARGETS // 2) // len(ordered)
+        values = pd.Series(ordered[y].astype("Float64").to_numpy(), index=ordered.index)
+        kept |= {ordered.index[0], ordered.index[-1]}
+        for _, part in values.groupby(stretch):
+            if part.notna().any():
+                kept |= {part.idxmax(), part.idxmin()}
+    return data.loc[[i for i in data.index if i in kept]].copy()
 
 
 def _nested(data: pd.DataFrame, x: Any, y: Any, series: spec_model.Series | None, size: float) -> Any:
@@ -460,7 +494,11 @@ def line(report: Report, spec: spec_model.Line, table: Table) -> alt.TopLevelMix
         layers.append(_interval(base, spec.interval, x_enc, y.field, _color(series, data, legend=False), horizontal=False, band=spec.interval.style != "bars"))
     layers.append(base.mark_line(strokeWidth=2, aria=False).encode(x=x_enc, y=y_enc, color=colour))
     tooltip = _tooltip(table, [*([series.field] if series else []), x.field, y.field])
-    points = base.mark_point(filled=True, opacity=1 if spec.points else 0).encode(x=x_enc, y=y_enc, color=colour, size=_nested(data, x, y, series, 45))
+    targets = _targets(data, x.field, y.field, series.field if series else None)
+    shown = spec.points and len(targets) == len(data)  # a marker per value, unless there are more than the width can show
+    points = (
+        alt.Chart(targets).mark_point(filled=True, opacity=1 if shown else 0).encode(x=x_enc, y=y_enc, color=colour, size=_nested(targets, x, y, series, 45))
+    )
     layers.append(_described(points, tooltip))
     return alt.layer(*layers).properties(width=WIDTH + 80, height=HEIGHT, title=spec.title)
 
@@ -476,8 +514,10 @@ def area(report: Report, spec: spec_model.Area, table: Table) -> alt.TopLevelMix
     base = alt.Chart(data)
     tooltip = _tooltip(table, [*([series.field] if series else []), x.field, y.field])
     areas = base.mark_area(opacity=0.85 if spec.stack else 0.4, aria=False).encode(x=x_enc, y=y_enc, color=colour)
-    sizes = _nested(data, x, y, series, 30) if not spec.stack else alt.value(30)
-    marks = _described(base.mark_point(filled=True, opacity=0.9).encode(x=x_enc, y=y_enc, color=colour, size=sizes), tooltip)
+    targets = data if spec.stack else _targets(data, x.field, y.field, series.field if series else None)
+    sizes = _nested(targets, x, y, series, 30) if not spec.stack else alt.value(30)
+    opacity = 0.9 if len(targets) == len(data) else 0
+    marks = _described(alt.Chart(targets).mark_point(filled=True, opacity=opacity).encode(x=x_enc, y=y_enc, color=colour, size=sizes), tooltip)
     return alt.layer(areas, marks).properties(width=WIDTH + 80, height=HEIGHT, title=spec.title)
 
 
@@ -667,13 +707,13 @@ def describe(spec: spec_model.ChartBase, table: Table) -> str:
         parts = [
             f"{table.text(r, spec.y.field)}: " + ", ".join(f"{end.title or end.field} {_amount(table, r, end.field)}" for end in spec.ends) for r in positions
         ]
-        return f"{spec.title}. " + "; ".join(parts) + "."
+        return f"{spec.title}. " + _listed(parts) + "."
     if isinstance(spec, spec_model.Heatmap):
         parts = [f"{table.text(r, spec.y.field)}, {table.text(r, spec.x.field)}: {_amount(table, r, spec.color.field)}" for r in positions]
-        return f"{spec.title}. " + "; ".join(parts) + "."
+        return f"{spec.title}. " + _listed(parts) + "."
     if isinstance(spec, spec_model.VegaLite):
         shown = [c for c in table.frame.columns if not c.startswith("_")]
-        return f"{spec.title}. " + "; ".join(", ".join(f"{table.titles.get(c, c)} {table.text(r, c)}" for c in shown) for r in positions) + "."
+        return f"{spec.title}. " + _listed(["; ".join(f"{table.titles.get(c, c)} {table.text(r, c)}" for c in shown) for r in positions]) + "."
     assert isinstance(spec, spec_model.Points | spec_model.Dots | spec_model.Line | spec_model.Area | spec_model.Bar)
     if isinstance(spec, spec_model.Dots):
         value_field, category = spec.x.field, spec.y.field
@@ -686,10 +726,22 @@ def describe(spec: spec_model.ChartBase, table: Table) -> str:
     frame_order = list(frame.sort_values(sort_by, kind="stable").index) if sort_by else list(frame.index)
     groups = []
     for name, rows in _series_groups(table, spec.series, frame_order):
-        if rows:
+        if len(rows) > DESCRIBED:  # too many to list: the range, and where it is highest and lowest
+            values = table.frame[value_field].iloc[rows].astype("Float64")
+            high, low = rows[int(values.to_numpy(na_value=-math.inf).argmax())], rows[int(values.to_numpy(na_value=math.inf).argmin())]
+            marks = [_mark(table, spec, r, value_field, category) for r in (rows[0], rows[-1], high, low)]
+            items = f"{len(rows):,} values, from {marks[0]} to {marks[1]}; highest {marks[2]}; lowest {marks[3]}"
+            groups.append(f"{name}: {items}" if name else items)
+        elif rows:
             items = ", ".join(_mark(table, spec, r, value_field, category) for r in rows)
             groups.append(f"{name}: {items}" if name else items)
-    return f"{spec.title}. " + "; ".join(groups) + "."
+    return f"{spec.title}. " + _listed(groups) + "."
+
+
+def _listed(parts: list[str]) -> str:
+    """Parts of a description, at most ``DESCRIBED`` of them (the data download and the data table hold every value)."""
+    more = len(parts) - DESCRIBED
+    return "; ".join(parts[:DESCRIBED]) + (f"; and {more:,} more (see the data)" if more > 0 else "")
 
 
 def _amount(table: Table, position: int, column: str) -> str:
@@ -787,7 +839,7 @@ def _remembered(report: Report, spec: spec_model.Chart, table: Table) -> Chart:
     """The chart, made once per process for the same declaration and rows: the live preview and a rebuild in the same
     process (tests) make only the charts whose declaration or data changed."""
     inputs = (spec, report.spec_file, {name: getattr(table, name) for name in _TABLE_PARTS})
-    return remembered(inputs, lambda: _chart(report, spec, table))
+    return remembered("chart", inputs, lambda: _chart(report, spec, table))
 
 
 _TABLE_PARTS = tuple(f.name for f in fields(Table))
@@ -814,7 +866,7 @@ def _chart(report: Report, spec: spec_model.Chart, table: Table) -> Chart:
         data=_rows(table, list(table.frame.columns)),
         description=description,
         spec_file=report.spec_file,
-        formats=table.formats,
+        formats=chart_formats(table),
         zoom=spec.zoom,
     )
 

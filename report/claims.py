@@ -25,7 +25,8 @@ from report.spec import Report, Table, load_report
 from report.text import Cell, Number, NumberFormat, difference, finalize, finalize_plain
 from report.uncertainty import beyond
 
-SHOWN = 5  # values a failure message lists before "and N more" (claims.json keeps them all)
+SHOWN = 5  # values a failure message lists before "and N more" (claims.json keeps more)
+LISTED = 20  # numbers of one list (a trend's points, an aggregate's values) claims.json keeps: the first and last ten
 
 
 @dataclass(frozen=True)
@@ -48,21 +49,29 @@ class Claim:
         """The permanent fragment of this claim on its page."""
         return f"claim-{self.id}"
 
-    def numbers(self) -> dict[str, Number]:
-        """Every number the check read, flattened: ``a``, ``items.1``, ``groups.<group>.a`` …"""
-        return dict(_flatten(self.values))
+    def numbers(self, per_list: int | None = None) -> dict[str, Number]:
+        """Every number the check read, flattened: ``a``, ``items.1``, ``groups.<group>.a`` …; of a list longer than
+        ``per_list``, its first and last ``per_list // 2`` (claims.json grows with the claims, not with the rows)."""
+        return dict(_flatten(self.values, per_list=per_list))
+
+    def omitted(self, per_list: int) -> dict[str, int]:
+        """How many numbers of each list ``numbers(per_list)`` leaves out."""
+        return {name: len(value) - per_list // 2 * 2 for name, value in self.values.items() if isinstance(value, list | tuple) and len(value) > per_list}
 
 
-def _flatten(values: dict[str, Any], prefix: str = "") -> list[tuple[str, Number]]:
+def _flatten(values: dict[str, Any], prefix: str = "", per_list: int | None = None) -> list[tuple[str, Number]]:
     found: list[tuple[str, Number]] = []
     for name, value in values.items():
         if isinstance(value, Number):
             found.append((prefix + name, value))
         elif isinstance(value, list | tuple):
-            found += [(f"{prefix}{name}.{i}", v) for i, v in enumerate(value) if isinstance(v, Number)]
+            listed = list(enumerate(value))
+            if per_list is not None and len(listed) > per_list:
+                listed = listed[: per_list // 2] + listed[-(per_list // 2) :]
+            found += [(f"{prefix}{name}.{i}", v) for i, v in listed if isinstance(v, Number)]
         elif isinstance(value, dict) and name == "groups":
             for group, inner in value.items():
-                found += _flatten({k: v for k, v in inner.items() if k != "groups"}, f"{prefix}groups.{group}.")
+                found += _flatten({k: v for k, v in inner.items() if k != "groups"}, f"{prefix}groups.{group}.", per_list)
     return found
 
 
@@ -173,7 +182,8 @@ class Checks:
         diff = difference(a, b)
         higher = a.value > b.value
         noise = Noise(diff, claim.noise)
-        way = a.value > b.value if claim.expect == "higher" else a.value < b.value
+        # Within noise is symmetric: a gap within the uncertainty says nothing of which value is higher.
+        way = claim.noise == "within" or (a.value > b.value if claim.expect == "higher" else a.value < b.value)
         holds = way and _within_limits(claim, abs(diff.value)) and noise.allows
         values = {"a": a, "b": b, "diff": diff, "gap": _abs(diff), "higher": higher, "beyond_noise": noise.beyond}
         if holds:
@@ -199,7 +209,7 @@ class Checks:
         items = [self.ref(ref, f"items[{i}]") for i, ref in enumerate(claim.items)]
         ranked = sorted(items, key=lambda n: n.value, reverse=True)
         for x, y in itertools.pairwise(items):
-            way = x.value < y.value if claim.expect == "ascending" else x.value > y.value
+            way = claim.noise == "within" or (x.value < y.value if claim.expect == "ascending" else x.value > y.value)
             noise = Noise(difference(x, y), claim.noise)
             if not way:
                 return Result(False, {"items": items, "ranked": ranked}, f"{x.label} ({x.text()}) does not come before {y.label} ({y.text()})")
@@ -234,6 +244,14 @@ class Checks:
         }
         values["beyond_noise"] = beyond(overall.interval)
         wanted = 1 if claim.expect == "rising" else -1
+        if claim.noise == "within" and claim.method != "fitted":
+            # Within noise is symmetric: each step (or the change overall) stays within the uncertainty, either way.
+            changes = steps if claim.method == "steps" else [overall]
+            noisy = next((i for i, s in enumerate(changes) if not Noise(s, claim.noise).allows), None)
+            if noisy is None:
+                return Result(True, values)
+            where = f"the step from {at[noisy]} to {at[noisy + 1]}" if claim.method == "steps" else f"{at[0]} against {at[-1]}"
+            return Result(False, values, Noise(changes[noisy], claim.noise).why(where))
         if claim.method == "steps":
             broken = next((i for i, s in enumerate(steps) if s.value * wanted <= 0), None)
             if broken is not None:
@@ -252,17 +270,29 @@ class Checks:
         return Result(True, values)
 
     def _trend_points(self, claim: spec_model.Trend, table: Table, ordered: list[int], along: str) -> tuple[list[Cell], list[Number]]:
-        """The values along the axis: each row's, or one aggregate per month or year of a date axis."""
+        """The values along the axis: each row's, or one aggregate per month or year of a date axis (whole periods only,
+        unless the claim keeps or drops the partial ones)."""
         if claim.per is None:
             return [table.cell(r, along) for r in ordered], [self.number(table, r) for r in ordered]
         dates = pd.to_datetime(table.frame[along].iloc[ordered])
         periods = dates.dt.to_period("M" if claim.per == "month" else "Y")
+        partial = _partial_periods(dates, periods)
+        if partial and claim.partial == "refuse":
+            listed = ", ".join(f"{p.strftime('%B %Y' if claim.per == 'month' else '%Y')} ({share})" for p, share in partial.items())
+            raise self.error(
+                f"the data covers only part of {len(partial)} {claim.per}{'s' * (len(partial) != 1)}: {listed}",
+                expected=f"whole {claim.per}s, so that each {claim.stat} is over the same span",
+                found=listed,
+                fix="add partial: drop (leave them out) or partial: keep (use them, named as partial) to the claim",
+            )
         at, points = [], []
         for period in dict.fromkeys(periods):
+            if period in partial and claim.partial == "drop":
+                continue
             members = [r for r, p in zip(ordered, periods, strict=True) if p == period]
             numbers = [self.number(table, r) for r in members]
             value = _statistic(claim.stat, [n.value for n in numbers])
-            shown = period.strftime("%B %Y" if claim.per == "month" else "%Y")
+            shown = period.strftime("%B %Y" if claim.per == "month" else "%Y") + (f" ({partial[period]})" if period in partial else "")
             at.append(Cell(period.start_time, shown))
             sources = tuple(s for n in numbers for s in n.sources)
             points.append(Number(value, f"{claim.stat} of {shown}", sources, numbers[0].fmt, row=f"{claim.stat} of {len(numbers)} values in {shown}"))
@@ -308,8 +338,15 @@ class Checks:
         noise = Noise(difference(top, runner_up), claim.noise)
         ties = [number for number in ranked if number.value == top.value]
         values = {"top": top, "runner_up": runner_up, "margin": margin, "ranked": ranked, "tied": tied, "ties": ties, "beyond_noise": noise.beyond}
+        named = next((n for n in ranked if n.label == str(claim.expect)), None) if claim.expect is not None else None
+        if claim.noise == "within" and named is not None and named is not top:
+            # Within noise is symmetric: the named row may stand second, as long as the leader's gap to it is within noise.
+            behind = Noise(difference(top, named), claim.noise)
+            values = {"top": top, "expected": named, **{k: v for k, v in values.items() if k != "top"}, "beyond_noise": behind.beyond}
+            if behind.allows:
+                return Result(True, values)
+            return Result(False, values, behind.why(f"{top.label} against {named.label}"))
         if claim.expect is not None and top.label != str(claim.expect):
-            named = next((n for n in ranked if n.label == str(claim.expect)), None)
             values = {"top": top, **({"expected": named} if named else {}), **{k: v for k, v in values.items() if k != "top"}}
             shown = f" ({named.label}: {named.text()})" if named else f" ({claim.expect} is not in this group)"
             return Result(False, values, f"{'the highest' if highest else 'the lowest'} is {top.label} ({top.text()}), not {claim.expect}{shown}")
@@ -406,6 +443,36 @@ def _tables_read(claim: spec_model.ClaimBase) -> list[str]:
         return [claim.from_]
     refs = [claim.a, claim.b] if isinstance(claim, spec_model.Compare | spec_model.Within) else list(getattr(claim, "items", []))
     return list(dict.fromkeys(ref.from_ for ref in refs if isinstance(ref, spec_model.Row)))
+
+
+def _partial_periods(dates: pd.Series, periods: pd.Series) -> dict[Any, str]:
+    """The periods the dates cover only in part, at the data's own step, each with how much: '8 of 12 months'.
+
+    Years, months and days are counted; data at another step (weekly, say) covers a period in part when its first date
+    comes a step or more after the period starts, or its last a step or more before the period ends.
+    """
+    days = dates.dt.normalize()
+    distinct = pd.Series(sorted(days.unique()))
+    gaps = distinct.diff().dropna()
+    if bool(((days.dt.day == 1) & (days.dt.month == 1)).all()):
+        step, unit = "Y", "years"
+    elif bool((days.dt.day == 1).all()):
+        step, unit = "M", "months"
+    elif len(gaps) == 0 or gaps.min() == pd.Timedelta(days=1):
+        step, unit = "D", "days"
+    else:
+        step, unit = "", ""
+    found: dict[Any, str] = {}
+    for period in dict.fromkeys(periods):
+        inside = days[(periods == period).to_numpy()]
+        if step:
+            whole = len(pd.period_range(period.start_time, period.end_time, freq=step))
+            covered = inside.dt.to_period(step).nunique()
+            if covered < whole:
+                found[period] = f"{covered} of {whole} {unit}"
+        elif inside.min() - period.start_time >= gaps.median() or period.end_time.normalize() - inside.max() >= gaps.median():
+            found[period] = f"{inside.min():%-d %B} to {inside.max():%-d %B} only"
+    return found
 
 
 def _statistic(stat: str, values: list[float]) -> float:
@@ -525,7 +592,7 @@ def failure(report: Report, claim: Claim) -> Problem:
     failing = [f"groups.{group}." for group in claim.values.get("failing", [])]
     numbers = sorted(claim.numbers().items(), key=lambda item: not any(item[0].startswith(prefix) for prefix in failing))
     listed = "; ".join(f"{name} = {number.text()} ({provenance.cite(number.sources) or 'stated in the spec'})" for name, number in numbers[:SHOWN])
-    more = f"; and {len(numbers) - SHOWN} more values (all in claims.json)" if len(numbers) > SHOWN else ""
+    more = f"; and {len(numbers) - SHOWN} more values (in claims.json)" if len(numbers) > SHOWN else ""
     noisy = "uncertainty" in claim.why or "within the" in claim.why
     return Problem(
         file=report.spec_file,
@@ -565,7 +632,8 @@ def claims_document(reports: list[tuple[Report, dict[str, Claim]]]) -> dict[str,
                     "holds": claim.holds,
                     "page": f"{report.slug}/",
                     "anchor": claim.anchor,
-                    "values": {name: number.to_dict() for name, number in claim.numbers().items()},
+                    "values": {name: number.to_dict() for name, number in claim.numbers(LISTED).items()},
+                    **({"values_omitted": omitted} if (omitted := claim.omitted(LISTED)) else {}),
                 }
             )
     return {"generated_by": GENERATED_BY, "claims": claims}

@@ -147,13 +147,16 @@ def _declared(path: Path, shown: str) -> tuple[Mapping, Package]:
     return descriptor, validate(Package, descriptor, shown)
 
 
-def load_package(data_dir: Path, root: Path | None = None) -> dict[str, Dataset]:
+def load_package(data_dir: Path, root: Path | None = None, scratch: Path | None = None) -> dict[str, Dataset]:
     """Validate every CSV of the data package and return the datasets by name."""
-    return read_package(data_dir, root)[0]
+    return read_package(data_dir, root, scratch)[0]
 
 
-def read_package(data_dir: Path, root: Path | None = None) -> tuple[dict[str, Dataset], Mapping]:
-    """Every dataset of the data package by name, each CSV validated, and the descriptor as written (read once)."""
+def read_package(data_dir: Path, root: Path | None = None, scratch: Path | None = None) -> tuple[dict[str, Dataset], Mapping]:
+    """Every dataset of the data package by name, each CSV validated, and the descriptor as written (read once).
+
+    With ``scratch``, nothing is written to the project: a large file's store is read from ``.cache/`` if kept there, else made in ``scratch``.
+    """
     root = root or data_dir.parent
     descriptor_path = find_descriptor(data_dir)
     shown = _shown(descriptor_path, root)
@@ -167,7 +170,7 @@ def read_package(data_dir: Path, root: Path | None = None) -> tuple[dict[str, Da
         path = data_dir / declared_resource.path
         if is_large(path):
             try:
-                datasets[declared_resource.name] = _large(declared_resource, path, _shown(path, root), root)
+                datasets[declared_resource.name] = _large(declared_resource, path, _shown(path, root), root, scratch)
             except ReportError as error:
                 problems.extend(error.problems)
             continue
@@ -177,6 +180,7 @@ def read_package(data_dir: Path, root: Path | None = None) -> tuple[dict[str, Da
         # tests). The validation reads the file again: what it made is kept only if the file was not saved meanwhile.
         inputs = (declared_resource, resource.to_descriptor(), raw, csv_name, shown)
         loaded = remembered(
+            "dataset",
             inputs,
             lambda: _load(declared_resource, resource, raw, csv_name, shown),  # noqa: B023 (called at once)
             keep=lambda: _read(path, csv_name) == raw,  # noqa: B023
@@ -190,9 +194,9 @@ def read_package(data_dir: Path, root: Path | None = None) -> tuple[dict[str, Da
     return datasets, descriptor
 
 
-def _large(spec: DeclaredResource, path: Path, shown: str, root: Path) -> Dataset:
+def _large(spec: DeclaredResource, path: Path, shown: str, root: Path, scratch: Path | None) -> Dataset:
     """A large data file, validated and kept by DuckDB; the dataset holds its first rows, its row count and a summary."""
-    stored = bigdata.load(spec, path, shown, cache_folder(root, "data"), cache_folder(root, "duckdb-spill"))
+    stored = bigdata.load(spec, path, shown, cache_folder(root, "data"), scratch)
     extra = {"rows": stored.rows, "store": stored.store, "summary": tuple(bigdata.summary_text(stored.summary)), "file": path}
     return described(spec, shown, stored.head, tuple(range(2, 2 + len(stored.head))), **extra)
 

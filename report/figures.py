@@ -23,8 +23,19 @@ from report.tables import to_csv
 
 def dumps(value: object) -> str:
     """JSON with sorted keys and no wall-clock content, safe to embed in HTML."""
-    text = json.dumps(value, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+    return _safe(json.dumps(value, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False)) + "\n"
+
+
+def dumps_lines(value: dict[str, Any], listed: str) -> str:
+    """JSON as ``dumps`` writes it, but each item of the list ``listed`` compact on a line of its own: one claim per line,
+    so that a change to a claim is a change to its line."""
+    items = [_safe(json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)) for item in value[listed]]
+    rest = _safe(json.dumps({k: v for k, v in value.items() if k != listed}, sort_keys=True, ensure_ascii=False, allow_nan=False))
+    return "{" + json.dumps(listed) + ": [\n" + ",\n".join(items) + "\n]" + (", " + rest[1:] if rest != "{}" else "}") + "\n"
+
+
+def _safe(text: str) -> str:
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 @dataclass

@@ -396,7 +396,8 @@ class Rewriter:
     def _aggregated(self, node: exp.Select, scope: _Scope) -> None:
         """A SELECT that aggregates: a group's rows feed its lineage; an aggregate's value, the rows it read."""
         row = concat([item.row for item in scope.visible])
-        added = [f"list_distinct({row.collected()}) AS {ROW}"]
+        whole = Lin(row.collected())
+        added = [f"list_distinct({whole.sql}) AS {ROW}"]
         for expression in list(node.expressions):
             if isinstance(expression, exp.Star) or (isinstance(expression, exp.Column) and isinstance(expression.this, exp.Star)):
                 raise Unsupported("* in a SELECT that aggregates")
@@ -411,7 +412,8 @@ class Rewriter:
                 lineage, count = scope.aggregate(call)
                 parts.append(lineage)
                 counts.append(count)
-            added.append(f"list_distinct({concat(parts).sql}) AS {_quote(column_lineage(name))}")
+            if any(part != whole for part in parts):  # else it read every row of its group: the row's lineage says so
+                added.append(f"list_distinct({concat(parts).sql}) AS {_quote(column_lineage(name))}")
             if len(counts) == 1:
                 added.append(f"{counts[0]} AS {_quote(column_count(name))}")
         node.select(*added, append=True, dialect="duckdb", copy=False)

@@ -29,11 +29,12 @@ def _kept(digest: bytes) -> _Kept:
     return _Kept()
 
 
-def remembered(inputs: object, make: Callable[[], T], keep: Callable[[], bool] = lambda: True) -> T:
-    """``make()``, or a copy of what it returned before for equal ``inputs`` in this process; kept only if ``keep()`` says
-    so once it is made (e.g. the file it read did not change meanwhile). Inputs or results that cannot be pickled: made anew."""
+def remembered(what: str, inputs: object, make: Callable[[], T], keep: Callable[[], bool] = lambda: True) -> T:
+    """``make()``, or a copy of what it returned before for the same ``what`` (the kind of result, e.g. "dataset") and equal
+    ``inputs`` in this process; kept only if ``keep()`` says so once it is made (e.g. the file it read did not change
+    meanwhile). Inputs or results that cannot be pickled: made anew."""
     try:
-        digest = hashlib.sha256(pickle.dumps(inputs, protocol=5)).digest()
+        digest = hashlib.sha256(pickle.dumps((what, inputs), protocol=5)).digest()
     except _UNPICKLABLE:
         return make()
     kept = _kept(digest)

@@ -24,9 +24,9 @@ from report import package_model, spec_model
 from report.changes import claims_at, compare, to_markdown
 from report.charts import Chart
 from report.claims import Claim, claims_document, count, evaluate, failure
-from report.data import Dataset, Field
+from report.data import SHOWN_ROWS, Dataset, Field
 from report.errors import ReportError
-from report.figures import dumps
+from report.figures import dumps, dumps_lines
 from report.history import baseline_ref, describe_ref
 from report.links import link_problem
 from report.package_model import Package
@@ -157,7 +157,10 @@ def figure_block(chart: Chart, files: dict[str, bytes], drawings: dict[str, str]
     base = f"{FIGURES}/{chart.id}"
     caption_text = caption or inert(chart.caption)
     downloads = " · ".join(f"[{label}]({base}{suffix})" for label, suffix in (("PNG", ".png"), ("SVG", ".svg"), ("Vega-Lite", ".vl.json"), ("CSV", ".csv")))
-    table = markdown_table(chart.data.drop(columns=["source"]), chart.titles, chart.formats)
+    rows = chart.data.drop(columns=["source"])
+    table = markdown_table(rows.head(SHOWN_ROWS), chart.titles, chart.formats)
+    if len(rows) > SHOWN_ROWS:
+        table += f"\n\nThe first {SHOWN_ROWS} of {len(rows):,} rows; the [CSV]({base}.csv) has them all."
     narrow = files.get(f"{chart.id}.narrow.svg")
     drawn = inline_svg(files[f"{chart.id}.svg"], "chart-wide" if narrow else "chart-only", chart.description)
     if narrow:
@@ -455,7 +458,7 @@ def assemble(
             out.files[f"data/{Path(dataset.path).name}"] = to_csv(dataset.frame).encode()
     out.files.update(_schema_files())
     document = claims_document([(r.report, r.claims) for r in reports])
-    out.files["claims.json"] = dumps(document).encode()
+    out.files["claims.json"] = dumps_lines(document, "claims").encode()
     out.pages["changes.md"] = _with_header(_changes_page(env, project, document, baseline), "templates/changes.md.j2")
     # Nav titles are printed as they are by the theme: escaped here, once.
     listed_nav = [{html.escape(r.report.nav_title): f"{r.report.slug}/index.md"} for r in reports if r.report.listed]

@@ -12,7 +12,7 @@ CACHE = ".cache"
 
 
 def cache_folder(root: Path, what: str) -> Path:
-    """The folder under ``.cache/`` for one kind of kept work: charts, claims, data, builds, duckdb-spill, templates."""
+    """The folder under ``.cache/`` for one kind of kept work: charts, claims, data, builds, templates."""
     return root / CACHE / what
 
 

@@ -229,12 +229,11 @@ def to_dicts(sources: Sequence[AnySource]) -> list[dict[str, Any]]:
 
 
 def _grouped(sources: Iterable[AnySource]) -> list[list[AnySource]]:
-    groups: dict[tuple[str, str], list[AnySource]] = {}
+    groups: dict[tuple[str, str], dict[AnySource, None]] = {}  # each group's sources once, in the order read
     for source in sources:
         key = ("file", source.file) if isinstance(source, Source) else ("view", source.view)
-        if source not in groups.setdefault(key, []):
-            groups[key].append(source)
-    return list(groups.values())
+        groups.setdefault(key, {})[source] = None
+    return [list(group) for group in groups.values()]
 
 
 def _groups(sources: Iterable[AnySource]) -> list[tuple[str, str]]:

@@ -15,7 +15,6 @@ from report import package_model, spec_model
 from report.data import Dataset, number_format
 from report.errors import ReportError
 from report.memo import remembered
-from report.project import cache_folder
 from report.provenance import AnySource, Source, ViewSource
 from report.schema import validate
 from report.strict import Mapping, load_yaml
@@ -496,9 +495,9 @@ def _data_tables(spec: spec_model.ReportSpec, datasets: dict[str, Dataset], spec
     return tables
 
 
-def _views(spec: spec_model.ReportSpec, tables: dict[str, Table], datasets: dict[str, Dataset], spec_file: str, spill: Path) -> dict[str, Table]:
+def _views(spec: spec_model.ReportSpec, tables: dict[str, Table], datasets: dict[str, Dataset], spec_file: str) -> dict[str, Table]:
     """The report's views, in the order declared: SQL views run in DuckDB, and can read the datasets and every view above them."""
-    with session(spec_file, datasets, spill) if _has_sql(spec) else contextlib.nullcontext() as sql:
+    with session(spec_file, datasets) if _has_sql(spec) else contextlib.nullcontext() as sql:
         for name, view in spec.views.items():
             if name in tables:
                 raise ReportError.at(spec_file, f"the view {name!r} has the name of a table under data:", line=view.spec_line, fix="give the view another name")
@@ -616,8 +615,9 @@ def load_report(path: Path, datasets: dict[str, Dataset], root: Path) -> Report:
     # view may read any dataset; other views read only the datasets the spec names.
     read = datasets if _has_sql(spec) else {name: datasets.get(name) for name in _named_datasets(spec)}
     tables = remembered(
+        "report tables",
         (spec.data, spec.views, read, spec_file),
-        lambda: _views(spec, _data_tables(spec, datasets, spec_file), datasets, spec_file, cache_folder(root, "duckdb-spill")),
+        lambda: _views(spec, _data_tables(spec, datasets, spec_file), datasets, spec_file),
     )
     template = path.with_suffix(".md.j2")
     if not template.is_file():

@@ -71,7 +71,10 @@ class ClaimBase(Block):
 
 
 NoiseRule = Literal["beyond", "within", "ignore"]
-NOISE_DOC = "beyond: an assertion holds only if the gap is beyond the 95% uncertainty; within: it says the gap is within it; ignore: it does not judge noise"
+NOISE_DOC = (
+    "beyond: an assertion holds only if the gap is beyond the 95% uncertainty; within: it says the gap is within it, "
+    "whichever value is higher; ignore: it does not judge noise"
+)
 
 
 class Limits(Block):
@@ -127,6 +130,10 @@ class Trend(Group):
     )
     per: Literal["month", "year"] | None = Field(default=None, description="first aggregate the values per month or year of a date axis")
     stat: Literal["mean", "median", "sum", "min", "max"] = Field(default="mean", description="how values are aggregated per period")
+    partial: Literal["refuse", "drop", "keep"] = Field(
+        default="refuse",
+        description="a period the data covers only in part (8 months of a year): refuse (an error naming it), drop it, or keep it, named as partial",
+    )
     noise: NoiseRule = Field(default="beyond", description=NOISE_DOC + " (steps: each step; overall: first to last)")
 
 

@@ -188,8 +188,8 @@ class Number:
         count = round(abs(share) * self.n)
         unit = self.n_unit[:-1] if count == 1 and self.n_unit.endswith("s") else self.n_unit
         if self.change:
-            return f"{count} {unit} of {self.n}".replace("  ", " ")
-        return f"{count} of {self.n} {self.n_unit}".rstrip()
+            return f"{count:,} {unit} of {self.n:,}".replace("  ", " ")
+        return f"{count:,} of {self.n:,} {self.n_unit}".rstrip()
 
     @property
     def beyond_noise(self) -> bool | None:

@@ -14,7 +14,6 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -24,7 +23,7 @@ import sqlglot
 from sqlglot import exp
 
 from report import lineage
-from report.bigdata import connect, quote
+from report.bigdata import connect, quote, spilling
 from report.data import Dataset
 from report.errors import ReportError
 from report.provenance import MAX_WHERE, AnySource, Rows, Source, ViewSource
@@ -201,7 +200,7 @@ class Session:
             return tuple(made)
 
         read = tuple(self.datasets.get(f, "") for f in files)
-        column_sources = {c: sources(c) for c in visible if c in per_column}
+        column_sources = {c: sources(c) for c in visible if c in per_column or c in counts or c in hows}
         return ViewResult(frame, len(frame), column_sources.get(value or "", sources(None)), files, column_sources)
 
     def _selections(self, name: str, sql: str, id_lists: list[list[np.ndarray]]) -> dict[tuple[int, bytes], str]:
@@ -334,10 +333,9 @@ class _Selection:
 
 
 @contextlib.contextmanager
-def session(spec_file: str, datasets: dict[str, Dataset], spill: Path | None) -> Iterator[Session]:
+def session(spec_file: str, datasets: dict[str, Dataset]) -> Iterator[Session]:
     """A session over every dataset (large ones from their DuckDB stores), locked: no files, network or settings from SQL."""
-    con = connect(temp=spill, threads=1)
-    try:
+    with spilling() as spill, contextlib.closing(connect(temp=spill, threads=1)) as con:
         opened = Session(spec_file, con)
         con.execute(f"CREATE SCHEMA {lineage.SCHEMA}")
         opened.aggregates = frozenset(
@@ -353,8 +351,6 @@ def session(spec_file: str, datasets: dict[str, Dataset], spill: Path | None) ->
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         yield opened
-    finally:
-        con.close()
 
 
 def _message(error: Exception) -> str:
@@ -437,7 +433,7 @@ def _row_keys(frame: pd.DataFrame) -> list[str]:
 
 
 def _id_array(ids: Any) -> np.ndarray:
-    """A value's source rows as sorted, unique ids (a dataset's row has one; a derived row, a list)."""
+    """A value's source rows as sorted ids (a dataset's row has one; a derived row, a list the rewrite made distinct)."""
     if _missing(ids):
         return np.zeros(0, dtype=np.int64)
     array = np.atleast_1d(np.asarray(ids))
@@ -445,13 +441,18 @@ def _id_array(ids: Any) -> np.ndarray:
         array = array[~np.isnan(array)]
     elif array.dtype.kind == "O":
         array = np.array([v for v in array.tolist() if not _missing(v)], dtype=np.int64)
-    return np.unique(array.astype(np.int64))
+    return np.sort(array.astype(np.int64))
 
 
 def _by_file(ids: np.ndarray) -> list[tuple[int, np.ndarray]]:
-    """Source rows split by file: (the file's index, its lines)."""
+    """Source rows (sorted ids) split by file: (the file's index, its lines, sorted)."""
+    if not len(ids):
+        return []
     files = ids >> lineage.FILE_SHIFT
-    return [(int(index), ids[files == index] & LINE_MASK) for index in np.unique(files)]
+    if files[0] == files[-1]:
+        return [(int(files[0]), ids & LINE_MASK)]
+    bounds = np.flatnonzero(np.diff(files)) + 1
+    return [(int(part[0] >> lineage.FILE_SHIFT), part & LINE_MASK) for part in np.split(ids, bounds)]
 
 
 def _fingerprint(index: int, lines: np.ndarray) -> tuple[int, bytes]:

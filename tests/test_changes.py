@@ -28,7 +28,7 @@ def test_a_changed_cell_is_reported_as_moved_with_its_file_and_line(project: Pat
 
 def test_a_turned_observation_is_reworded_and_a_broken_assertion_is_failing(project: Path) -> None:
     before = current_claims(Project(project))
-    replace_in(project / PRM_SIZE, "ReasonFlux-PRM-1.5B,ReasonFlux-PRM,1.5B,1.5,77.4", "ReasonFlux-PRM-1.5B,ReasonFlux-PRM,1.5B,1.5,85.0")
+    replace_in(project / PRM_SIZE, "ReasonFlux-PRM-1.5B,ReasonFlux-PRM,1.5B,1.5,77.4", "ReasonFlux-PRM-1.5B,ReasonFlux-PRM,1.5B,1.5,95.0")
     changes = compare(before, current_claims(Project(project)))
     assert "small-reasonflux-vs-large-qwen" in [claim_id for claim_id, _, _ in changes.reworded]
     assert {c["id"] for c in changes.failing} >= {"reasonflux-best-prm"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def views(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, s
     LOG.drop(columns="line").to_csv(folder / "data" / "log.csv", index=False)
     SIZES.drop(columns="line").to_csv(folder / "data" / "sizes.csv", index=False)
     datasets = load_package(folder / "data", folder)
-    with session("spec.yaml", datasets, folder / "spill") as opened:
+    with session("spec.yaml", datasets) as opened:
 
         def view(name: str, sql: str) -> ViewResult:
             return opened.view(name, sql, 7)
@@ -237,7 +238,7 @@ def test_provenance_stays_short_however_many_rows_feed_a_value(tmp_path: Path) -
     )
     big.to_csv(tmp_path / "data" / "log.csv", index=False)
     SIZES.drop(columns="line").to_csv(tmp_path / "data" / "sizes.csv", index=False)
-    with session("spec.yaml", load_package(tmp_path / "data", tmp_path), tmp_path / "spill") as opened:
+    with session("spec.yaml", load_package(tmp_path / "data", tmp_path)) as opened:
         result = opened.view("accuracy", "SELECT model, avg(correct) AS accuracy FROM log WHERE problem % 2 = 0 GROUP BY model", 7, "accuracy")
     for row in result.sources:
         source = row[0]
@@ -259,3 +260,37 @@ def test_two_views_whose_names_differ_in_case_only_clash_with_a_located_error(vi
     with pytest.raises(ReportError) as caught:
         views("Accuracy", "SELECT 1 AS one")
     assert caught.value.problems[0].message == "view 'Accuracy' has the name of a table it could read"
+
+
+def test_the_readmes_provenance_examples_are_what_the_build_says(tmp_path: Path) -> None:
+    readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8").split())
+    view_sql = re.search(r'views: \{accuracy: \{sql: "([^"]+)"\}\}`', readme)
+    assert view_sql is not None, "the README no longer shows its view"
+    quoted = re.findall(r'"((?:mean|computed|data/)[^"]+)"', readme.split("Each number from a view says")[1].split("### ")[0])
+    assert len(quoted) == 5, quoted
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "datapackage.yaml").write_text(DESCRIPTOR.replace("name: log\n    path: log.csv", "name: eval_log\n    path: eval_log.csv"), "utf-8")
+    pd.DataFrame(
+        [(m, b, p, s, (p + s) % 3 == 0) for m in ("A", "B") for b in ("MATH500", "AIME24") for p in range(1, 101) for s in range(5)],
+        columns=["model", "benchmark", "problem", "seed", "correct"],
+    ).astype({"correct": int}).to_csv(tmp_path / "data" / "eval_log.csv", index=False)
+    SIZES.drop(columns="line").to_csv(tmp_path / "data" / "sizes.csv", index=False)
+    said: list[str] = []
+    with session("spec.yaml", load_package(tmp_path / "data", tmp_path)) as opened:
+        sqls = {
+            "accuracy": view_sql.group(1),
+            "filtered": view_sql.group(1).replace(" GROUP BY ALL", " WHERE seed = 0 GROUP BY ALL"),
+            "nested": "WITH per_problem AS (SELECT model, benchmark, problem, avg(correct) AS solved FROM eval_log GROUP BY ALL) "
+            "SELECT model, benchmark, avg(solved) AS accuracy FROM per_problem GROUP BY ALL",
+        }
+        for name, sql in sqls.items():
+            result = opened.view(name, sql, 1, "accuracy")
+            first = result.sources[int(result.frame.index[(result.frame.model == "A") & (result.frame.benchmark == "MATH500")][0])][0]
+            said += [first.describe().replace(f"(view {name})", "(view accuracy)").removesuffix(" (view accuracy)"), first.describe(), first.cite()]
+    with session("spec.yaml", load_package(tmp_path / "data", tmp_path)) as opened:
+        untraced = opened.view(
+            "accuracy", "SELECT model, benchmark, avg(correct) / (SELECT avg(correct) FROM eval_log) AS accuracy FROM eval_log GROUP BY ALL", 1
+        )
+        said.append(untraced.sources[0][0].describe())
+    for quote in quoted:
+        assert any(quote == text or text.startswith(quote) for text in said), f"the README says {quote!r}; the build says {said}"

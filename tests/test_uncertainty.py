@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from pydantic import TypeAdapter
 
@@ -15,6 +16,7 @@ from report.errors import ReportError
 from report.project import Project
 from report.spec import Report, load_report
 from report.spec_model import Claim
+from report.text import Number, NumberFormat
 from report.uncertainty import mover, wilson
 from tests.conftest import ROOT, replace_in
 
@@ -176,3 +178,49 @@ def test_a_fitted_trend_follows_the_sign_of_its_slope(datasets: dict[str, Datase
     # Mutation: the reading at 10,000 samples (row 2) falls to 50%: the least-squares line now falls.
     falling = evaluate(report(datasets, FIGURE6, cell=("figure6_training_samples", 2, "math500_accuracy", 50.0)), claim(fitted))
     assert not falling.holds and falling.why.startswith("by a least-squares line the values change by -")
+
+
+def test_within_noise_holds_whichever_value_is_higher(datasets: dict[str, Dataset]) -> None:
+    """An analyst reads 'within noise' as symmetric: a flipped order within the uncertainty keeps the claim true."""
+    text = "{{ 'Above' if higher else 'Below' }}, within noise ({{ a }} against {{ b }})."
+    flipped = {**AIME24_LEAD, "a": AIME24_LEAD["b"], "b": AIME24_LEAD["a"], "noise": "within", "text": text}
+    held = evaluate(report(datasets), claim(flipped))
+    assert held.holds and held.text.startswith("Below, within noise")
+    far = report(datasets, lead=("table2_offline_selection", 28, "accuracy", 95.0))  # ReasonFlux-PRM-7B on AIME24, far ahead
+    beyond = evaluate(far, claim(flipped))
+    assert not beyond.holds and "beyond the uncertainty" in beyond.why
+
+
+def test_best_within_noise_holds_when_the_named_row_stands_second_within_noise(datasets: dict[str, Dataset]) -> None:
+    best = {"check": "best", "from": "table", "where": {"benchmark": "AIME24"}, "expect": "Qwen2.5-Math-PRM-72B, on model responses", "noise": "within"}
+    held = evaluate(report(datasets), claim({**best, "text": "{{ top.label }} leads, within noise of {{ expected.label }}."}))
+    assert held.holds and held.text == "ReasonFlux-PRM-7B leads, within noise of Qwen2.5-Math-PRM-72B, on model responses."
+    far = report(datasets, lead=("table2_offline_selection", 28, "accuracy", 95.0))
+    refused = evaluate(far, claim({**best, "text": "x"}))
+    assert not refused.holds and refused.why.startswith("ReasonFlux-PRM-7B against Qwen2.5-Math-PRM-72B, on model responses: a gap of")
+
+
+def test_counts_behind_a_percentage_print_with_thousands() -> None:
+    share = Number(0.70768, "A", (), NumberFormat("%", 1, True, 100), n=25_000, n_unit="answers")
+    assert share.of_n == "17,692 of 25,000 answers"
+
+
+def test_a_mean_per_year_refuses_drops_or_names_a_year_the_data_covers_in_part(datasets: dict[str, Dataset]) -> None:
+    months = pd.date_range("2022-05-01", "2024-12-01", freq="MS")
+    frame = pd.DataFrame({"city": "Lisbon", "month": months, "temperature_c": [10.0 + i / 10 for i in range(len(months))]})
+    for column in datasets["example_city_weather"].frame.columns:
+        if column not in frame:
+            frame[column] = 1.0
+    weather = dataclasses.replace(
+        datasets["example_city_weather"], frame=frame[datasets["example_city_weather"].frame.columns], lines=tuple(range(2, 2 + len(frame)))
+    )
+    guide = load_report(GUIDE, {**datasets, "example_city_weather": weather}, ROOT)
+    trend = {"check": "trend", "kind": "observation", "from": "weather", "along": "month", "per": "year", "method": "overall", "noise": "ignore"}
+    with pytest.raises(ReportError) as caught:
+        evaluate(guide, claim({**trend, "text": "x"}))
+    problem = caught.value.problems[0]
+    assert problem.message.endswith("the data covers only part of 1 year: 2022 (8 of 12 months)") and "partial: drop" in (problem.fix or "")
+    kept = evaluate(guide, claim({**trend, "partial": "keep", "text": "{{ at | join(', ') }}: {{ first }}, {{ last }}"}))
+    assert kept.text.startswith("2022 (8 of 12 months), 2023, 2024:")
+    dropped = evaluate(guide, claim({**trend, "partial": "drop", "text": "{{ at | join(', ') }}"}))
+    assert dropped.text == "2023, 2024"

@@ -252,9 +252,9 @@ def test_a_reports_views_are_built_once_per_process_and_again_when_a_dataset_the
     built: list[str] = []
     original = spec._views
 
-    def counted(report: Any, tables: Any, datasets: Any, spec_file: str, spill: Path) -> Any:
+    def counted(report: Any, tables: Any, datasets: Any, spec_file: str) -> Any:
         built.append(Path(spec_file).stem)
-        return original(report, tables, datasets, spec_file, spill)
+        return original(report, tables, datasets, spec_file)
 
     def tables() -> dict[str, dict[str, spec.Table]]:
         datasets, _ = read_package(project / "data", project)
@@ -275,3 +275,25 @@ def test_a_reports_views_are_built_once_per_process_and_again_when_a_dataset_the
         changed = tables()
         assert sorted(built[4:]) == ["figure6", "guide"]  # named by both; Table 2's report reads it nowhere
     assert 70.2 in changed["figure6"]["prms"].frame["math500_accuracy"].tolist()
+
+
+def test_check_writes_nothing_in_the_project_nor_leaves_anything_behind(logged: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    monkeypatch.setattr(bigdata, "LARGE_BYTES", 20_000)  # the log is read by DuckDB, into a store
+    add_report(logged, AGGREGATE)
+    shutil.rmtree(logged / ".cache", ignore_errors=True)
+    before = {p.relative_to(logged) for p in logged.rglob("*")}
+    temporary = set(Path(tempfile.gettempdir()).glob("report-*"))
+    assert main(["--root", str(logged), "check"]) == 0
+    assert {p.relative_to(logged) for p in logged.rglob("*")} == before
+    assert set(Path(tempfile.gettempdir()).glob("report-*")) <= temporary
+
+
+def test_what_is_remembered_is_kept_by_what_it_is_as_well_as_by_its_inputs() -> None:
+    from report.memo import forget, remembered
+
+    forget()
+    assert remembered("a sum", (1, 2), lambda: 3) == 3
+    assert remembered("a product", (1, 2), lambda: 2) == 2  # the same inputs, another result
+    assert remembered("a sum", (1, 2), lambda: -1) == 3  # kept
