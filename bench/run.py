@@ -311,6 +311,30 @@ class Bench:
         self.results["described"] = {**stat.to_dict(), "rows": described, "exit_code": stat.samples[-1].returncode, "data_page_bytes": size}
         self.rows.append(Row(f"Cold build, a log of {described:,} rows described but read by no report", stat, f"data page {_kb(size)}"))
 
+    def weight(self) -> None:
+        """What provenance weighs over large data: the longest source text on any page, the daily chart's page, claims.json."""
+        rows = max(self.config.rows)
+        project_dir = self.work / "weight"
+        synth.add_weight(self.copy(project_dir), rows)
+        built = run(python("build_report.py", "build"), cwd=project_dir, timeout=self.config.timeout)
+        site = project_dir / "site"
+        if built.returncode != 0 or not (site / "daily" / "index.html").is_file():
+            raise NotMeasured(f"the build failed: {(built.stderr or built.stdout).strip()[-300:]}")
+        longest = max((web.longest_source(page.read_text(encoding="utf-8")) for page in site.rglob("*.html")), key=len)
+        entry = {
+            "log_rows": rows,
+            "longest_source_chars": len(longest),
+            "longest_source": longest[:200],
+            "daily_page": web.static_weight(site, "/", "daily/index.html"),
+            "claims_json_bytes": (site / "claims.json").stat().st_size,
+        }
+        self.results["weight"] = entry
+        note = (
+            f"longest source text {entry['longest_source_chars']} characters; daily page "
+            f"{_kb(entry['daily_page']['before']['gzip_bytes'])} gzip; claims.json {_kb(entry['claims_json_bytes'])}"
+        )
+        self.rows.append(Row(f"Provenance weight: a log of {rows:,} rows, 1,461 days of two cities, a share of 10,000 answers", None, note))
+
     # --- 5. page weight and Chromium ------------------------------------------------------------------------------
 
     def page(self) -> None:
@@ -515,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
         ("observable framework preview", bench.peer_preview),
         ("synthetic reports", bench.reports),
         ("rows", bench.rows_scale),
+        ("provenance weight", bench.weight),
     ):
         if config.smoke and key == "imports":
             continue

@@ -127,9 +127,29 @@ def evaluate(bench: Bench) -> None:
     _reports_targets(bench)
     _rows_target(bench)
     _page_targets(bench)
+    _weight_targets(bench)
     _lighthouse_target(bench)
     r.pop("peer_clean", None)
     r.pop("peer_warm", None)
+
+
+def _weight_targets(bench: Bench) -> None:
+    """Provenance that stays small over large data: source texts, the daily chart's page and claims.json."""
+    entry = bench.results.get("weight")
+    goals = (
+        ("No source text over 1 KB", "<= 1,000 characters", "longest_source_chars", 1000, lambda v: f"{v:,} characters"),
+        ("The page of a chart of 1,461 days", "<= 250 KB gzip", None, 250 * KB, _kb),
+        ("claims.json", "<= 200 KB", "claims_json_bytes", 200 * KB, _kb),
+    )
+    for name, goal, key, limit, shown in goals:
+        if not entry:
+            bench.targets.append(Target(name, goal, _missing(bench, "provenance weight"), None))
+            continue
+        value = entry["daily_page"]["before"]["gzip_bytes"] if key is None else entry[key]
+        met = value <= limit
+        example = f": {entry['longest_source'][:120]}…" if key == "longest_source_chars" else ""
+        gap = "" if met else f"{shown(value)}, over by {shown(value - limit)}{example}"
+        bench.targets.append(Target(f"{name} (log of {entry['log_rows']:,} rows)", goal, shown(value), met, gap))
 
 
 def _rebuild_target(bench: Bench) -> None:

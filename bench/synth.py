@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import math
 import random
 from pathlib import Path
 
@@ -174,3 +176,97 @@ def add_rows(project: Path, rows: int, seed: int = 6, charted: bool = True) -> i
     descriptor["resources"].append(ROWS_RESOURCE)
     descriptor_path.write_text(yaml.safe_dump(descriptor, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path.stat().st_size
+
+
+WEIGHT_SPEC = """\
+slug: daily
+title: Daily temperature and ten thousand answers
+nav_title: Daily
+summary: A line over 1,461 days of two cities, a yearly trend, and a share over 10,000 answers.
+data:
+  daily: {dataset: synthetic_daily, value: temperature_c, label: city}
+  answers: {dataset: synthetic_answers, value: correct}
+charts:
+  - id: daily
+    kind: line
+    title: Daily temperature
+    data: daily
+    x: {field: day}
+    y: {field: temperature_c}
+    series: {field: city}
+claims:
+  - id: yearly
+    check: trend
+    from: daily
+    where: {city: Lima}
+    along: day
+    per: year
+    method: overall
+    noise: ignore
+    text: "From {{ at[0] }} to {{ at[-1] }}, the yearly mean moves by {{ change }}."
+  - id: every-day
+    check: every
+    from: daily
+    where: {city: Lima}
+    at_most: 100
+    text: "Every day stays under {{ largest }}."
+  - id: share
+    check: aggregate
+    from: answers
+    value: correct
+    stat: share
+    text: "{{ value }} of the answers are correct."
+"""
+WEIGHT_TEMPLATE = """\
+---
+title: Daily
+---
+
+# {{ report.title }}
+
+{{ figure("daily") }}
+
+- {{ claim("yearly") }}
+- {{ claim("every-day") }}
+- {{ claim("share") }}
+"""
+WEIGHT_RESOURCES = [
+    {
+        "name": "synthetic_daily",
+        "path": "synthetic_daily.csv",
+        "title": "Synthetic daily temperature",
+        "schema": {"fields": [{"name": "city", "type": "string"}, {"name": "day", "type": "date"}, {"name": "temperature_c", "type": "number", "unit": "°C"}]},
+    },
+    {
+        "name": "synthetic_answers",
+        "path": "synthetic_answers.csv",
+        "title": "Synthetic answers",
+        "schema": {"fields": [{"name": "question", "type": "integer"}, {"name": "correct", "type": "integer"}]},
+    },
+]
+
+
+def add_weight(project: Path, rows: int) -> None:
+    """The rows report over a generated log of ``rows`` rows, and beside it a report of a line over 1,461 days of two
+    cities with a trend and a claim over every day, and a share over 10,000 answers: what makes provenance heavy."""
+    add_rows(project, rows)
+    reports = project / "templates" / "reports"
+    (reports / "daily.yaml").write_text(WEIGHT_SPEC, encoding="utf-8")
+    (reports / "daily.md.j2").write_text(WEIGHT_TEMPLATE, encoding="utf-8")
+    data = project / "data"
+    with (data / "synthetic_daily.csv").open("w", encoding="utf-8", newline="\n") as out:
+        out.write("city,day,temperature_c\n")
+        for city, base in (("Lima", 19.0), ("Oslo", 6.0)):
+            for day in range(1461):
+                date = _day(day)
+                out.write(f"{city},{date},{base + 8 * math.sin(day / 365.25 * 2 * math.pi):.1f}\n")
+    with (data / "synthetic_answers.csv").open("w", encoding="utf-8", newline="\n") as out:
+        out.write("question,correct\n" + "".join(f"{i},{int(i % 7 < 4)}\n" for i in range(1, 10_001)))
+    descriptor_path = data / "datapackage.yaml"
+    descriptor = yaml.safe_load(descriptor_path.read_text(encoding="utf-8"))
+    descriptor["resources"] += WEIGHT_RESOURCES
+    descriptor_path.write_text(yaml.safe_dump(descriptor, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _day(offset: int) -> str:
+    return (datetime.date(2020, 1, 1) + datetime.timedelta(days=offset)).isoformat()

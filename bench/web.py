@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import mimetypes
+import re
 import statistics
 import threading
 from collections.abc import Iterator
@@ -261,6 +263,11 @@ def weigh_hits(hits: list[Hit]) -> Weight:
         if hit.status < 300:
             weight.add(hit.content_type, hit.path, hit.raw, hit.sent)
     return weight
+
+
+def longest_source(page: str) -> str:
+    """The longest text a page gives a number or a mark as its source (a ``title`` or an ``aria-label``)."""
+    return max((html.unescape(found) for found in re.findall(r'(?:title|aria-label)="([^"]*)"', page)), key=len, default="")
 
 
 def static_weight(site: Path, prefix: str, page: str) -> dict[str, Any]:

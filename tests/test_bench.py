@@ -48,6 +48,9 @@ def test_smoke_run_reports_cold_build_rebuild_and_synthetic_reports(tmp_path: Pa
     else:
         assert "not measured" in preview
     assert "Live preview" in table.split("\n## Timings\n", 1)[0], "the preview has a line in the targets"
+    weight = results["weight"]
+    assert weight["longest_source_chars"] <= 1000 and weight["claims_json_bytes"] > 0 and weight["daily_page"]["before"]["gzip_bytes"] > 0
+    assert "No source text over 1 KB" in table.split("\n## Timings\n", 1)[0]
     assert str(ROOT) not in table, "no path of this machine in the results"
 
 
