@@ -171,11 +171,16 @@ def add_rows(project: Path, rows: int, seed: int = 6, charted: bool = True) -> i
         for start in range(0, rows, 10_000):
             chunk = range(start, min(rows, start + 10_000))
             out.write("".join(f"M{(i // 5) % 4},B{i % 5},{i // 200},{(i // 20) % 10},{int(generator.random() < rates[i % 20])}\n" for i in chunk))
+    _describe(data, [ROWS_RESOURCE])
+    return path.stat().st_size
+
+
+def _describe(data: Path, resources: list[dict[str, object]]) -> None:
+    """Add resources to the work copy's data package."""
     descriptor_path = data / "datapackage.yaml"
     descriptor = yaml.safe_load(descriptor_path.read_text(encoding="utf-8"))
-    descriptor["resources"].append(ROWS_RESOURCE)
+    descriptor["resources"] += resources
     descriptor_path.write_text(yaml.safe_dump(descriptor, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path.stat().st_size
 
 
 WEIGHT_SPEC = """\
@@ -262,10 +267,7 @@ def add_weight(project: Path, rows: int) -> None:
                 out.write(f"{city},{date},{base + 8 * math.sin(day / 365.25 * 2 * math.pi):.1f}\n")
     with (data / "synthetic_answers.csv").open("w", encoding="utf-8", newline="\n") as out:
         out.write("question,correct\n" + "".join(f"{i},{int(i % 7 < 4)}\n" for i in range(1, 10_001)))
-    descriptor_path = data / "datapackage.yaml"
-    descriptor = yaml.safe_load(descriptor_path.read_text(encoding="utf-8"))
-    descriptor["resources"] += WEIGHT_RESOURCES
-    descriptor_path.write_text(yaml.safe_dump(descriptor, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    _describe(data, WEIGHT_RESOURCES)
 
 
 def _day(offset: int) -> str:

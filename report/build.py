@@ -40,11 +40,11 @@ class Clock:
             self.units[name] = self.units.get(name, 0) + units
 
 
-def check(project: Project) -> list[RenderedReport]:
+def check(project: Project) -> Generated:
     """Validate data, specs, claims and templates; render in memory, write nothing (a large file new to the project is
     read into a temporary folder, removed after)."""
     with tempfile.TemporaryDirectory(prefix="report-check-") as scratch:
-        return generate(project, cache=RenderCache(None), render_charts=False, baseline=None, scratch=Path(scratch)).reports
+        return generate(project, cache=RenderCache(None), render_charts=False, baseline=None, scratch=Path(scratch))
 
 
 def generate(

@@ -18,6 +18,7 @@ from jinja2.exceptions import SecurityError
 from report import provenance, spec_model
 from report.data import load_package
 from report.errors import Problem, ReportError
+from report.literals import literal, typed_quantities
 from report.project import GENERATED_BY, Project
 from report.provenance import Source, ViewSource
 from report.sandbox import SANDBOX_FIX, sandboxed
@@ -43,6 +44,7 @@ class Claim:
     line: int | None
     why: str = ""
     short_html: str = ""  # the claim said again in a few words, if the spec gives it
+    written: str = ""  # its text (and short text) as the spec writes them
 
     @property
     def anchor(self) -> str:
@@ -524,6 +526,7 @@ def _environment(plain: bool) -> jinja2.Environment:
     """The sandbox a claim's text is rendered in (HTML for pages, or plain text), reading only numbers and their sources."""
     environment = sandboxed(finalize=finalize_plain if plain else finalize, readable=(Number, Source, ViewSource, Cell), keep_trailing_newline=False)
     environment.filters.update(count=count, magnitude=_abs, rows=rows_of)
+    environment.globals["literal"] = literal
     return environment
 
 
@@ -556,6 +559,9 @@ def _render(text: str, values: dict[str, Any], checks: Checks, plain: bool) -> s
 def evaluate(report: Report, spec: spec_model.ClaimBase) -> Claim:
     """Run one claim's check and render its sentence, in HTML and as plain text."""
     checks = Checks(report, spec)
+    typed = _typed(report, spec)
+    if typed is not None:
+        raise ReportError([typed])
     result = checks.run()
     limits = {key: f"{value:g}" for key in ("at_least", "at_most", "tolerance") if (value := getattr(spec, key, None)) is not None}
     context = {**result.values, **limits, "holds": result.holds, "where": dict(getattr(spec, "where", {}))}
@@ -570,11 +576,30 @@ def evaluate(report: Report, spec: spec_model.ClaimBase) -> Claim:
         line=spec.spec_line,
         why=result.why,
         short_html=_render(spec.short, context, checks, plain=False) if spec.short else "",
+        written=spec.text + "\n" + (spec.short or ""),
+    )
+
+
+def _typed(report: Report, spec: spec_model.ClaimBase) -> Problem | None:
+    """The problem of a claim whose text types numbers by hand (None when every number comes from the data or is marked)."""
+    typed = typed_quantities(spec.text) + typed_quantities(spec.short or "")
+    if not typed:
+        return None
+    return Problem(
+        file=report.spec_file,
+        line=spec.spec_line,
+        message=f"claim {spec.id!r}: its text types {'a number' if len(typed) == 1 else 'numbers'} by hand: {'; '.join(map(str, typed))}",
+        expected="every number of a claim printed from the data, or marked as meant as written",
+        found=", ".join(t.number for t in typed),
+        fix=f"print it from the check's values (see the author's guide), or, if it is meant as written, mark it: {{{{ literal({typed[0].number!r}) }}}}",
     )
 
 
 def evaluate_all(report: Report, strict: bool = True) -> dict[str, Claim]:
     """Every claim of a report, checked; unless ``strict`` is off, one error listing every assertion the data rejects."""
+    typed = [problem for spec in report.claims if (problem := _typed(report, spec)) is not None]
+    if typed:
+        raise ReportError(typed)
     claims: dict[str, Claim] = {}
     for spec in report.claims:
         claim = evaluate(report, spec)

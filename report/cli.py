@@ -68,11 +68,18 @@ def _check(args: argparse.Namespace) -> int:
     from report.pages import plural
     from report.project import Project
 
-    reports = check(Project(Path(args.root)))
+    generated = check(Project(Path(args.root)))
+    reports = generated.reports
     claims = sum(len(r.claims) for r in reports)
     assertions = sum(1 for r in reports for c in r.claims.values() if c.kind == "assertion")
     held = f"{plural(assertions, 'assertion')} {'holds' if assertions == 1 else 'hold'}"
     print(f"OK: data valid, {plural(reports, 'report')}, {plural(claims, 'claim')} checked ({held}), templates render.")
+    typed = [(file, number) for file, numbers in generated.typed.items() for number in numbers]
+    if typed:
+        how = 'print each from the data, or mark one meant as written: {{ literal("95%") }}'
+        print(f"{plural(len(typed), 'number')} typed by hand in the page templates ({how}):")
+        for file, number in typed:
+            print(f"  {file}:{number.line}: {number}")
     return 0
 
 

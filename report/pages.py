@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import html
@@ -29,6 +30,7 @@ from report.errors import ReportError
 from report.figures import dumps, dumps_lines
 from report.history import baseline_ref, describe_ref
 from report.links import link_problem
+from report.literals import Typed, literal, marked, typed_quantities
 from report.package_model import Package
 from report.project import GENERATED_BY, Project, cache_folder
 from report.provenance import Source, ViewSource
@@ -40,6 +42,7 @@ from report.tables import markdown_table, to_csv
 from report.text import Number, finalize, inert
 
 FIGURES = "figures"
+SHOWN_TYPED = 8  # typed numbers a report's coverage line names
 DOCUMENTED_BLOCKS: Mapping[str, type[Block]] = MappingProxyType(
     {
         "report": spec_model.ReportSpec,
@@ -215,7 +218,7 @@ def restate_span(claim: Claim, page: str = "") -> Markup:
 class Helpers:
     """Functions a report template calls: claim(), restate(), figure(), value(), cell(), listing() …"""
 
-    NAMES = ("claim", "restate", "figure", "value", "cell", "listing", "precision", "data_table", "source", "failing", "options")
+    NAMES = ("claim", "restate", "figure", "value", "cell", "listing", "precision", "data_table", "source", "failing", "options", "literal")
 
     def __init__(self, rendered: RenderedReport, drawings: dict[str, str]) -> None:
         self.rendered = rendered
@@ -223,6 +226,11 @@ class Helpers:
         self.report = rendered.report
         self.shown = f"templates/reports/{rendered.report.template}"
         self.used: set[str] = set()
+        self.cells = 0  # numbers printed from the data without a source of their own (a cell, a precision)
+
+    def literal(self, text: object) -> str:
+        """A number the author means as written (``{{ literal("95%") }}``): printed as given, counted as typed."""
+        return literal(text)
 
     def context(self) -> dict[str, Callable[..., Any]]:
         """The helpers by the names templates call them."""
@@ -277,6 +285,8 @@ class Helpers:
         cell = table.frame.iloc[row][table.column(column, self.shown, None)]
         if isinstance(cell, float) and not cell.is_integer() and not pd.isna(cell):
             return table.number(row, column, self.shown, None)
+        if pd.api.types.is_numeric_dtype(table.frame[column]):
+            self.cells += 1
         return table.cell(row, column)
 
     def listing(self, name: str, column: str, sort_by: str | None = None) -> str:
@@ -291,6 +301,7 @@ class Helpers:
         """How far a table's readings may be off, e.g. '±0.3 points'."""
         sources = self._lookup("table", self.report.tables, name).sources
         first = sources[0][0] if sources and sources[0] else None
+        self.cells += isinstance(first, Source)
         return f"±{first.precision:g} points" if isinstance(first, Source) else ""
 
     def data_table(self, name: str) -> Markup:
@@ -343,7 +354,32 @@ def render_report_page(env: jinja2.Environment, rendered: RenderedReport, drawin
             found="missing: " + ", ".join(missing),
             fix=f"place them in the template, or remove them from {report.spec_file}",
         )
-    return text
+    used = [rendered.claims[c] for c in helpers.used if c in rendered.claims]
+    return text + coverage(text, template_source(env, f"reports/{report.template}"), used, helpers.cells)
+
+
+def template_source(env: jinja2.Environment, name: str) -> str:
+    """A page template's text, as written."""
+    assert env.loader is not None
+    return env.loader.get_source(env, name)[0]
+
+
+def coverage(page: str, source: str, claims: list[Claim], cells: int = 0) -> str:
+    """The line that ends a report's page: how many of the numbers in its prose come from the data, and which are typed."""
+    bound = page.count('<span class="num') + cells
+    typed = typed_quantities(source)
+    meant = marked(source) + sum(marked(c.written) for c in claims)
+    total = bound + len(typed) + meant
+    if not total:
+        return ""
+    parts = [f"{bound:,} are read from the data (each shows its source when pointed at or focused)"]
+    if meant:
+        parts.append(f"{meant:,} {'is' if meant == 1 else 'are'} written as meant (such as a confidence level)")
+    if typed:
+        shown = ", ".join(inert(t.number) for t in typed[:SHOWN_TYPED]) + (" …" if len(typed) > SHOWN_TYPED else "")
+        parts.append(f"{len(typed):,} {'is' if len(typed) == 1 else 'are'} typed in its text ({shown})")
+    said = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    return f'\n\n<p class="report-coverage" markdown="0">Of the {total:,} numbers in this report&#39;s prose, {said}.</p>\n'
 
 
 def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
@@ -423,6 +459,7 @@ class Generated:
     reports: list[RenderedReport] = field(default_factory=list)
     renders: int = 0
     drawings: dict[str, str] = field(default_factory=dict)  # each chart's inline drawing, by the key of its mark in a page
+    typed: dict[str, list[Typed]] = field(default_factory=dict)  # the numbers each page template types by hand, by its path
 
     def drawn(self, page: str) -> str:
         """A page (its HTML, or its Markdown) with each chart's drawing in place of its mark."""
@@ -447,6 +484,9 @@ def assemble(
         out.files.update({f"{report.slug}/{name}": rendered.files[name] for name in cards if name in rendered.files})
         if "social.png" in rendered.files:
             out.files.setdefault("social.png", rendered.files["social.png"])
+    for name in [f"reports/{r.report.template}" for r in reports] + ["index.md.j2", "data.md.j2", "changes.md.j2"]:
+        with contextlib.suppress(jinja2.TemplateNotFound):
+            out.typed[f"templates/{name}"] = typed_quantities(template_source(env, name))
     listed = [r for r in reports if r.report.listed]
     home = render_template(env, "index.md.j2", {"reports": listed, "restate": _restate_on_home})
     out.pages["index.md"] = _with_header(home, "templates/index.md.j2")

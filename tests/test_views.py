@@ -284,10 +284,12 @@ def test_check_writes_nothing_in_the_project_nor_leaves_anything_behind(logged: 
     add_report(logged, AGGREGATE)
     shutil.rmtree(logged / ".cache", ignore_errors=True)
     before = {p.relative_to(logged) for p in logged.rglob("*")}
-    temporary = set(Path(tempfile.gettempdir()).glob("report-*"))
+    temporary = logged.parent / "temporary"  # the check's own temporary folder, to see what it leaves there
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     assert main(["--root", str(logged), "check"]) == 0
     assert {p.relative_to(logged) for p in logged.rglob("*")} == before
-    assert set(Path(tempfile.gettempdir()).glob("report-*")) <= temporary
+    assert not list(temporary.iterdir())
 
 
 def test_what_is_remembered_is_kept_by_what_it_is_as_well_as_by_its_inputs() -> None:
