@@ -10,6 +10,7 @@ import atexit
 import csv
 import functools
 import io
+import re
 import shutil
 import subprocess
 import sys
@@ -19,11 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
+from report import bigdata
 from report.build import check, generate
 from report.charts import MAX_ROWS
 from report.cli import main
-from report.data import load_package
+from report.data import load_package, reference_package
 from report.errors import Problem, ReportError
 from report.figures import RenderCache
 from report.project import Project
@@ -64,12 +67,20 @@ def published_site() -> Path:
 
 
 def problems_for(project: Path) -> list[Problem]:
-    """The problems loading the project's data reports; a full build of it fails and leaves the last site and data/ untouched."""
+    """The problems loading the project's data reports, the same whether its files count as small or as large, and
+    such that Frictionless finds each file with a problem invalid too (but for the project's own stricter rules); a
+    full build of it fails and leaves the last site and data/ untouched."""
     before = tree(project / "data")
     with pytest.raises(ReportError) as caught:
         load_package(project / "data", project)
     assert tree(project / "data") == before
     assert caught.value.problems
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(ReportError) as large:
+        patch.setattr(bigdata, "LARGE_BYTES", 0)  # every data file read by DuckDB, into a store, as a large one is
+        load_package(project / "data", project, scratch=project.parent / "stores")
+    assert [str(p) for p in large.value.problems] == [str(p) for p in caught.value.problems], "a large file gets another verdict"
+    for file in {p.file for p in caught.value.problems if p.message not in PROJECT_RULES and p.file.endswith(".csv")}:
+        assert not reference_valid(project, file), f"Frictionless reads {file} as valid: {[str(p) for p in caught.value.problems]}"
     site = project.parent / "site"
     shutil.copytree(published_site(), site)
     site_before = tree(site)
@@ -78,11 +89,44 @@ def problems_for(project: Path) -> list[Problem]:
     return caught.value.problems
 
 
+# What the project refuses that Frictionless reads: numbers a report cannot compute with, control characters, a file
+# with no rows, a header name with spaces around it (Frictionless strips them), a file the descriptor does not describe
+PROJECT_RULES = frozenset(
+    {
+        "a cell holds a number the report cannot use",
+        "the text holds a control character",
+        "the CSV has no data rows",
+        "this CSV is not described in the data package",
+        "a header cell has spaces around the column name",
+    }
+)
+
+
+def reference_valid(project: Path, file: str) -> bool | None:
+    """Whether Frictionless, reading the descriptor, finds the file valid (None: the descriptor names no such file)."""
+    descriptor = yaml.safe_load((project / DESCRIPTOR).read_text(encoding="utf-8"))
+    package = reference_package(descriptor, project / DESCRIPTOR, DESCRIPTOR)  # the dialect as declared, never guessed
+    for declared, resource in zip(descriptor["resources"], package.resources, strict=True):
+        if f"data/{declared['path']}" == file:
+            return bool(resource.validate().valid)
+    return None
+
+
 def loads(project: Path) -> dict:
-    """The datasets of the project, checking that loading changed nothing under data/."""
+    """The datasets of the project, checking that loading changed nothing under data/, that a large file's first rows,
+    lines and count are the same, and that Frictionless finds each file valid too."""
     before = tree(project / "data")
     datasets = load_package(project / "data", project)
     assert tree(project / "data") == before
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bigdata, "LARGE_BYTES", 0)
+        large = load_package(project / "data", project, scratch=project.parent / "stores")
+    for name, dataset in datasets.items():
+        stored = large[name]
+        assert stored.rows == len(dataset.frame) and stored.lines == dataset.lines[: len(stored.lines)]
+        pd.testing.assert_frame_equal(stored.frame.reset_index(drop=True), dataset.frame.head(len(stored.frame)).reset_index(drop=True))
+        if dataset.path.endswith(".csv"):
+            assert reference_valid(project, dataset.path), f"Frictionless finds {dataset.path} invalid"
     return datasets
 
 
@@ -516,3 +560,83 @@ def test_failed_build_leaves_the_site_and_the_data_untouched(good_site: Path, tm
     assert tree(site) == site_before
     assert tree(project / "data") == data_before
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")], "a staging folder was left behind"
+
+
+# 16. Parquet files get the verdict their CSV gets
+
+PARQUET_CASES = {
+    "a type error": ("ReasonFlux-PRM-7B,1000,83.4,", "ReasonFlux-PRM-7B,1000,83%,"),
+    "a constraint": ("ReasonFlux-PRM-7B,5000,89.6,", "ReasonFlux-PRM-7B,5000,130,"),
+    "a number that is not finite": ("ReasonFlux-PRM-7B,5000,89.6,", "ReasonFlux-PRM-7B,5000,NaN,"),
+    "a repeated key": ("ReasonFlux-PRM-7B,10000,91.5,", "ReasonFlux-PRM-7B,5000,91.5,"),
+    "an empty required cell": ("Raw data (59k),59000,79.7,", "Raw data (59k),,79.7,"),
+    "a control character": ("Raw data (59k),59000,", "Raw data\x07 (59k),59000,"),
+}
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["text columns", "typed columns"])
+@pytest.mark.parametrize("case", list(PARQUET_CASES))
+def test_a_parquet_file_gets_the_verdict_its_csv_gets(project: Path, case: str, typed: bool) -> None:
+    import duckdb
+
+    old, new = PARQUET_CASES[case]
+    replace_in(project / SAMPLES, old, new)
+    with pytest.raises(ReportError) as from_csv:
+        load_package(project / "data", project)
+    csv_path = project / SAMPLES
+    types = "{'training_samples': 'BIGINT', 'math500_accuracy': 'DOUBLE'}" if typed and case not in ("a type error", "an empty required cell") else "{}"
+    as_text = "true" if types == "{}" else "false"
+    with duckdb.connect() as con:
+        read = f"read_csv('{csv_path}', all_varchar = {as_text}, types = {types}, header = true, nullstr = '\\x00')"
+        con.execute(f"COPY (SELECT * FROM {read}) TO '{csv_path.with_suffix('.parquet')}' (FORMAT parquet)")
+    csv_path.unlink()
+    replace_in(project / DESCRIPTOR, "path: figure6_training_samples.csv", "path: figure6_training_samples.parquet")
+    with pytest.raises(ReportError) as from_parquet:
+        load_package(project / "data", project)
+    parquet = SAMPLES.removesuffix(".csv") + ".parquet"
+
+    def found_in_parquet(found: str | None) -> str | None:  # a CSV's line is a Parquet file's row number plus one
+        return re.sub(r"\(line (\d+)\)", lambda m: f"(row {int(m.group(1)) - 1})", found or "") or found
+
+    expected = [(parquet, p.line - 1 if p.line else None, p.column, p.message, p.expected, found_in_parquet(p.found)) for p in from_csv.value.problems]
+    found = [(p.file, p.line, p.column, p.message, p.expected, p.found) for p in from_parquet.value.problems]
+    if types != "{}":  # a typed column shows the value it holds, not a text
+        numeric = {"math500_accuracy", "training_samples"}
+        expected = [(*e[:5], str(float(e[5].strip("'")))) if e[2] in numeric and e[5] != "an empty cell" else e for e in expected]
+    assert found == expected
+
+
+def test_a_parquet_column_the_descriptor_does_not_describe_is_an_error_as_a_csvs_is(project: Path) -> None:
+    import duckdb
+
+    csv_path = project / SAMPLES
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT *, 1 AS notes FROM read_csv('{csv_path}')) TO '{csv_path.with_suffix('.parquet')}' (FORMAT parquet)")
+    csv_path.unlink()
+    replace_in(project / DESCRIPTOR, "path: figure6_training_samples.csv", "path: figure6_training_samples.parquet")
+    problem = only(problems_for(project), SAMPLES.removesuffix(".csv") + ".parquet", None)
+    assert problem.message == "the Parquet file has a column 'notes' the descriptor does not describe" and problem.column == "notes"
+
+
+@pytest.mark.parametrize(
+    ("constraint", "cell", "expected"),
+    [
+        ("{minLength: 20}", "Raw data (59k)", 'constraint "minLength" is "20"'),
+        ("{maxLength: 16}", "ReasonFlux-PRM-7B", 'constraint "maxLength" is "16"'),
+        ("{pattern: '[A-Za-z -]+'}", "Raw data (59k)", 'constraint "pattern" is "[A-Za-z -]+"'),
+        ("{enum: [ReasonFlux-PRM-7B, Human selected (s1k)]}", "Raw data (59k)", 'constraint "enum"'),
+    ],
+)
+def test_every_constraint_gives_the_same_verdict_at_every_size(project: Path, constraint: str, cell: str, expected: str) -> None:
+    replace_after(project / DESCRIPTOR, "name: figure6_training_samples", "constraints: {required: true}", f"constraints: {constraint}")
+    problems = [p for p in problems_for(project) if p.column == "series"]
+    assert all(p.message == "a cell breaks its column's constraint" and expected in (p.expected or "") for p in problems)
+    assert repr(cell) in {p.found for p in problems}
+
+
+def test_a_unique_column_repeating_a_value_is_located_at_every_size(project: Path) -> None:
+    replace_after(
+        project / DESCRIPTOR, "name: figure6_training_samples", "constraints: {required: true, minimum: 1}", "constraints: {required: true, unique: true}"
+    )
+    problem = only(problems_for(project), SAMPLES, 5)
+    assert_located(problem, SAMPLES, 5, "training_samples", 'constraint "unique"', "1000, as on line 2")

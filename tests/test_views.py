@@ -231,7 +231,7 @@ def test_a_bad_cell_near_the_end_of_a_million_rows_is_located_and_the_site_is_un
     with pytest.raises(ReportError) as caught:
         load_package(project / "data", project)
     located = {(p.line, p.column, p.found) for p in caught.value.problems}
-    assert located == {(999_992, "correct", "7"), (999_999, "correct", "'yes'")}
+    assert located == {(999_992, "correct", "'7'"), (999_999, "correct", "'yes'")}
     assert not list((project / ".cache" / "data").glob("*.duckdb"))  # a file with bad cells is not kept
 
 
