@@ -66,17 +66,19 @@ class Shape:
 
     @classmethod
     def of(cls, described: list[tuple[str, str]]) -> Shape:
-        """The shape of a relation from its columns and their DuckDB types."""
+        """The shape of a relation from its columns and their DuckDB types (a column's own lineage found by its name in
+        any case, as DuckDB finds columns)."""
         names = [name for name, _ in described]
         types = dict(described)
         if ROW not in types:
             raise Unsupported("the relation lost its lineage")
-        return cls(
-            tuple(n for n in names if not hidden(n)),
-            frozenset(n.removeprefix(_COLUMN) for n in names if n.startswith(_COLUMN)),
-            frozenset(n.removeprefix(_COUNT) for n in names if n.startswith(_COUNT)),
-            scalar=not types[ROW].endswith("[]"),
-        )
+        columns = tuple(n for n in names if not hidden(n))
+        by_lower = {c.lower(): c for c in columns}
+        per_column = {by_lower.get(n.removeprefix(_COLUMN).lower()) for n in names if n.startswith(_COLUMN)}
+        counted = {by_lower.get(n.removeprefix(_COUNT).lower()) for n in names if n.startswith(_COUNT)}
+        if None in per_column or None in counted:
+            raise Unsupported("a hidden column names no column of the relation")
+        return cls(columns, frozenset(c for c in per_column if c), frozenset(c for c in counted if c), scalar=not types[ROW].endswith("[]"))
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ class _Item:
     visible: bool = True  # a semi or anti join's right side adds no rows to the output
 
     def ref(self, column: str) -> str:
-        return f"{_quote(self.alias)}.{_quote(column)}"
+        return f"{_quote(self.alias)}.{_quote(column)}"  # DuckDB finds a column by its name in any case
 
     @property
     def row(self) -> Lin:
@@ -201,31 +203,39 @@ class Rewriter:
         return Shape.of(self.describe(f"{prefix}SELECT * FROM ({sql})"))
 
     def _union(self, node: exp.Union) -> exp.Expr:
+        """UNION [ALL]: each side's hidden columns renamed after the left side's columns, by position."""
         if type(node) is not exp.Union or node.args.get("by_name"):
             raise Unsupported("INTERSECT, EXCEPT or UNION BY NAME")
         left, right = self._query(node.this), self._query(node.expression)
         shapes = [self._shape(left.sql("duckdb")), self._shape(right.sql("duckdb"))]
-        per_column = frozenset().union(*(s.per_column for s in shapes))
-        counted = frozenset().union(*(s.counted for s in shapes))
-        aligned = Shape(shapes[0].columns, per_column, counted)
+        names = shapes[0].columns
+        if len(shapes[1].columns) != len(names):
+            raise Unsupported("sides of a UNION with different numbers of columns")
+        positions = range(len(names))
+        own = [i for i in positions if any(names[i] in s.per_column if s is shapes[0] else s.columns[i] in s.per_column for s in shapes)]
+        counted = [i for i in positions if any(names[i] in s.counted if s is shapes[0] else s.columns[i] in s.counted for s in shapes)]
         sides = []
         for side, shape in zip((left, right), shapes, strict=True):
             excluded = ", ".join(_quote(h) for h in shape.hidden_columns)
             filled = [Lin(ROW, shape.scalar).as_list() + f" AS {ROW}"]
             filled += [
-                (_quote(column_lineage(c)) if c in shape.per_column else Lin(ROW, shape.scalar).as_list()) + f" AS {_quote(column_lineage(c))}"
-                for c in sorted(per_column)
+                (_quote(column_lineage(shape.columns[i])) if shape.columns[i] in shape.per_column else Lin(ROW, shape.scalar).as_list())
+                + f" AS {_quote(column_lineage(names[i]))}"
+                for i in own
             ]
-            filled += [(_quote(column_count(c)) if c in shape.counted else "NULL::BIGINT") + f" AS {_quote(column_count(c))}" for c in sorted(counted)]
+            filled += [
+                (_quote(column_count(shape.columns[i])) if shape.columns[i] in shape.counted else "NULL::BIGINT") + f" AS {_quote(column_count(names[i]))}"
+                for i in counted
+            ]
             sides.append(f"SELECT * EXCLUDE ({excluded}), {', '.join(filled)} FROM ({side.sql('duckdb')})")
         order, limit, offset = node.args.get("order"), node.args.get("limit"), node.args.get("offset")
         text = f"{sides[0]} UNION ALL {sides[1]}"
         if node.args.get("distinct"):
             gathered = [f"list_distinct(flatten(list({ROW}))) AS {ROW}"]
-            gathered += [f"list_distinct(flatten(list({_quote(column_lineage(c))}))) AS {_quote(column_lineage(c))}" for c in sorted(per_column)]
-            gathered += [f"sum({_quote(column_count(c))}) AS {_quote(column_count(c))}" for c in sorted(counted)]
-            excluded = ", ".join(_quote(h) for h in aligned.hidden_columns)
-            text = f"SELECT * EXCLUDE ({excluded}), {', '.join(gathered)} FROM ({text}) GROUP BY ALL"
+            gathered += [f"list_distinct(flatten(list({_quote(column_lineage(names[i]))}))) AS {_quote(column_lineage(names[i]))}" for i in own]
+            gathered += [f"sum({_quote(column_count(names[i]))}) AS {_quote(column_count(names[i]))}" for i in counted]
+            hidden_all = [ROW, *(column_lineage(names[i]) for i in own), *(column_count(names[i]) for i in counted)]
+            text = f"SELECT * EXCLUDE ({', '.join(_quote(h) for h in hidden_all)}), {', '.join(gathered)} FROM ({text}) GROUP BY ALL"
         wrapped = sqlglot.parse_one(f"SELECT * FROM ({text})", read="duckdb")
         for key, value in (("order", order), ("limit", limit), ("offset", offset)):
             if value is not None:
@@ -401,9 +411,17 @@ class Rewriter:
         for expression in list(node.expressions):
             if isinstance(expression, exp.Star) or (isinstance(expression, exp.Column) and isinstance(expression.this, exp.Star)):
                 raise Unsupported("* in a SELECT that aggregates")
+            if any(True for _ in expression.find_all(exp.Window)):
+                raise Unsupported("a window over aggregates")
             name = expression.alias_or_name
             calls = scope.calls(expression)
             if not calls:
+                # A group's key: the rows of the group, or, if it reads a column with a lineage of its own, that lineage gathered
+                lineage, _ = scope.value(expression)
+                if lineage != row or len(scope.visible) > 1:
+                    if not name:
+                        raise Unsupported("a computed column without a name (write … AS name)")
+                    added.append(f"list_distinct({lineage.collected()}) AS {_quote(column_lineage(name))}")
                 continue
             if not expression.alias:
                 raise Unsupported("an aggregate without a name (write … AS name)")
@@ -513,6 +531,8 @@ class _Scope:
         """The rows a window function's value reads: its frame's (an aggregate), one row's (lag, lead …) or its partition's."""
         function = window.this
         condition = None
+        if isinstance(function, exp.IgnoreNulls | exp.RespectNulls):
+            raise Unsupported("IGNORE or RESPECT NULLS in a window")
         if isinstance(function, exp.Filter):
             condition = function.expression.this.sql("duckdb")
             function = function.this

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import jinja2
 
-QUANTITY = re.compile(r"(?<![\w\-./:#@$€£¥'’])[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?%)?(?![\w\-]|[.,]\d)")
+# A numeral standing on its own, with its sign, currency or percent sign, and a unit written onto it (10k, 3x):
+# not one attached to a name (GPT4, s1k, Model-7B), nor a version's or a path's parts (2.5.1, data/x2.csv).
+QUANTITY = re.compile(r"(?<![A-Za-z]-)(?<![\w./:#@'’])[-+−$€£¥]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?%|[A-Za-z]+)?(?!\w|-[A-Za-z]|[.,]\d)")
 # Words after which a numeral names something (Table 2) rather than counts it
 NAMING = frozenset(
     {
@@ -49,19 +51,23 @@ def typed_quantities(source: str) -> list[Typed]:
         tokens = list(_LEXER.lex(source))
     except jinja2.TemplateSyntaxError:
         return found  # the template's own error is reported when it is rendered
+    at_line_start = True  # whether the text so far ends a line (a numbered list's item starts one)
     for line, kind, text in tokens:
         if kind != "data":
+            at_line_start = False
             continue
         blanked = _CODE.sub(lambda m: " " * len(m.group(0)), text)
         for match in QUANTITY.finditer(blanked):
             before = _WORD_BEFORE.search(blanked[: match.start()])
             if before and before.group(1).lower() in NAMING:
                 continue
-            start = blanked.rfind("\n", 0, match.start()) + 1
-            if blanked[start : match.start()].strip() == "" and text[match.end() : match.end() + 1] == ".":
+            newline = blanked.rfind("\n", 0, match.start())
+            starts_line = blanked[newline + 1 : match.start()].strip() == "" and (newline >= 0 or at_line_start)
+            if starts_line and text[match.end() : match.end() + 2] in (". ", ".\n", ") "):
                 continue  # a numbered list's item
             context = " ".join(text[max(0, match.start() - 30) : match.end() + 30].split())
             found.append(Typed(line + text.count("\n", 0, match.start()), match.group(0).strip(), context))
+        at_line_start = text.endswith("\n")
     return found
 
 

@@ -28,6 +28,12 @@ def _local_path(path: str) -> str:
     return path
 
 
+def _column_name(name: str) -> str:
+    if name.startswith("__"):
+        raise ValueError("a column's name may not start with '__': the build keeps such names for its own columns")
+    return name
+
+
 DataPath = Annotated[str, AfterValidator(_local_path), Doc("a .csv, .tsv or .parquet file in data/, e.g. results.csv")]
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$"), Doc("lowercase letters, digits, '.', '-' and '_', e.g. team_results")]
 FieldType = Literal[
@@ -101,7 +107,7 @@ class Display(Block):
 class FieldSpec(Block):
     """One column of a CSV: its name, type, unit, how it prints and its constraints."""
 
-    name: str = Field(min_length=1, description="the column's name, exactly as the CSV header writes it")
+    name: Annotated[str, AfterValidator(_column_name)] = Field(min_length=1, description="the column's name, exactly as the CSV header writes it")
     type: FieldType = Field(default="string", description="the column's type")
     format: str | None = Field(default=None, description="the Frictionless format of the type, e.g. %d/%m/%Y for a date")
     title: str | None = Field(default=None, description="the column's name in tables, charts and tooltips")

@@ -9,6 +9,7 @@ lists at most ``MAX_RANGES`` runs of lines.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,9 +117,6 @@ class Rows:
         if self.where:
             found["where"] = self.where
         return found
-
-    def merged(self, other: Rows) -> Rows:
-        return Rows(self.file, self.dataset, np.union1d(self.lines, other.lines), self.where if self.where == other.where else "")
 
 
 @dataclass(frozen=True, eq=False)
@@ -269,13 +267,22 @@ def _rows_of(sources: list[Source]) -> Rows:
 
 def _merged_inputs(views: list[ViewSource]) -> list[Rows] | None:
     """The source rows of several rows of one view, per file (None when any row's lineage is unknown)."""
+    return _merged(tuple(views))
+
+
+@functools.lru_cache(maxsize=256)
+def _merged(views: tuple[ViewSource, ...]) -> list[Rows] | None:
     if not all(view.exact for view in views):
         return None
-    by_file: dict[str, Rows] = {}
+    by_file: dict[str, list[Rows]] = {}
     for view in views:
         for rows in view.inputs:
-            by_file[rows.file] = by_file[rows.file].merged(rows) if rows.file in by_file else rows
-    return list(by_file.values())
+            by_file.setdefault(rows.file, []).append(rows)
+    merged = []
+    for file, parts in by_file.items():
+        where = parts[0].where if all(part.where == parts[0].where for part in parts) else ""
+        merged.append(Rows(file, parts[0].dataset, np.unique(np.concatenate([part.lines for part in parts])), where))
+    return merged
 
 
 def _bounded(text: str) -> str:

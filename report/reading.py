@@ -149,6 +149,7 @@ class Structure:
     lines: array.array[int] | None
     records: int
     problems: list[Problem]  # the first pass's problems
+    length: int | None = 0  # the characters of every cell, to check another reader read the same cells (None: no need)
     fatal: bool = True  # whether they stop the read (the encoding, the header): rows of the wrong width or blank do not
     found: Found | None = None  # the rows' problems, to which the cells' are added
 
@@ -175,11 +176,47 @@ def structure(source: Source, encoding: str) -> Structure:
         return Structure(None, 0, _undecodable(source, codec, label, dialect))
 
 
+def quick_structure(source: Source, encoding: str) -> Structure | None:
+    """The structure of a plain file without reading it record by record: UTF-8 text, no quotes and no comments, so that
+    each line after the header is one record (DuckDB then checks each has the header's width). None: read it all."""
+    declared = source.declared.dialect
+    if codecs.lookup(encoding).name != "utf-8" or (declared and (declared.commentChar or declared.skipInitialSpace or declared.escapeChar)):
+        return None
+    dialect = csv_dialect(source)
+    quote_byte = (dialect.quotechar or '"').encode()
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    newlines, last = 0, b"\n"
+    header: list[str] | None = None
+    with source.path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 22), b""):
+            if quote_byte in chunk or b"\r" in chunk:
+                return None
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return None
+            if header is None:
+                first = text.split("\n", 1)[0]
+                if first == text or not first.strip():
+                    return None  # a first line longer than a chunk, or blank: the full pass reads it
+                header = _parse(first, dialect)[0]
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if header is None or _header(source, header, dialect.delimiter):
+        return None  # empty, or a header with problems: the full pass says which
+    records = newlines + (last != b"\n") - 1
+    if records < 1:
+        return None  # no data rows: the full pass says so
+    return Structure(None, records, [], None, fatal=False, found=Found([]))
+
+
 def _records(source: Source, codec: str, dialect: Any) -> Structure:
     found = Found([])
     lines = array.array("q")
     names = source.names
     width = len(names)
+    comment = source.declared.dialect.commentChar if source.declared.dialect else None
+    length = 0
     with source.path.open(encoding=codec, newline="") as handle:
         reader = csv.reader(handle, dialect)
         start, header, plain = 1, None, True
@@ -190,9 +227,12 @@ def _records(source: Source, codec: str, dialect: Any) -> Structure:
                     problems = _header(source, record, dialect.delimiter)
                     if problems:
                         return Structure(None, 0, problems)
+                elif comment and record and record[0].startswith(comment):
+                    plain = False  # a comment row, which Frictionless skips
                 else:
                     plain = plain and start == len(lines) + 2
                     lines.append(start)
+                    length += sum(map(len, record))
                     if len(record) != width or not any(record):
                         _width(source, found, record, start, width)
                 start = reader.line_num + 1
@@ -211,7 +251,7 @@ def _records(source: Source, codec: str, dialect: Any) -> Structure:
             fix="add the rows, or remove the resource and its CSV",
         )
         return Structure(None, 0, [problem])
-    return Structure(None if plain else lines, len(lines), found.problems, fatal=False, found=found)
+    return Structure(None if plain else lines, len(lines), found.problems, length, fatal=False, found=found)
 
 
 def _empty(source: Source, found: str, delimiter: str) -> Problem:
@@ -360,7 +400,9 @@ def load_text(con: Any, source: Source, shape: Structure, encoding: str) -> None
 
     dialect = csv_dialect(source)
     declared = source.declared.dialect
-    native = codecs.lookup(encoding).name == "utf-8" and not (declared and (declared.skipInitialSpace or declared.escapeChar or declared.doubleQuote is False))
+    native = codecs.lookup(encoding).name == "utf-8" and not (
+        declared and (declared.skipInitialSpace or declared.escapeChar or declared.doubleQuote is False or declared.commentChar)
+    )
     if shape.problems:  # rows of the wrong width, or blank: only Python reads them as Frictionless does
         _load_text_by_python(con, source, encoding, dialect)
         return
@@ -375,20 +417,23 @@ def load_text(con: Any, source: Source, shape: Structure, encoding: str) -> None
             "auto_detect": "false",
             "strict_mode": "true",
         }
-        if declared and declared.commentChar:
-            options["comment"] = literal(declared.commentChar)
         try:
             con.execute(
                 f"CREATE TEMP TABLE raw_cells AS SELECT *, row_number() OVER () AS __record FROM read_csv({literal(str(source.path))}, "
                 + ", ".join(f"{key} = {value}" for key, value in options.items())
                 + ")"
             )
-            native = con.execute("SELECT count(*) FROM raw_cells").fetchall()[0][0] == shape.records
+            lengths = " + ".join(f"coalesce(sum(length({quote(name)})), 0)" for name in source.names) if shape.length is not None else "0"
+            count, length = con.execute(f"SELECT count(*), {lengths} FROM raw_cells").fetchall()[0]
+            # else DuckDB read the records otherwise (a blank line skipped, spaces beside a quote kept): Python reads them
+            native = count == shape.records and (shape.length is None or length == shape.length)
         except duckdb.Error:
             native = False
         if not native:
             con.execute("DROP TABLE IF EXISTS raw_cells")
     if not native:
+        if shape.length is None:
+            raise _Unplain
         _load_text_by_python(con, source, encoding, dialect)
         return
     if shape.lines is None:
@@ -412,8 +457,9 @@ def _load_text_by_python(con: Any, source: Source, encoding: str, dialect: Any) 
         next(reader, None)
         start = reader.line_num + 1
         batch: list[list[Any]] = []
+        comment = source.declared.dialect.commentChar if source.declared.dialect else None
         for record in reader:
-            if any(cell.strip() for cell in record):
+            if any(record) and not (comment and record[0].startswith(comment)):  # a blank row, or a comment, is not data
                 batch.append([*record[:width], *[""] * (width - len(record)), start])
             start = reader.line_num + 1
             if len(batch) == 50_000:
@@ -507,6 +553,19 @@ class Judge:
                     self.bounds.append((key, bound, self._typed(bound), holds))
         self.enum = [self._typed(v) for v in constraints.enum] if constraints and constraints.enum else None
         self.pattern = re.compile(constraints.pattern) if constraints and constraints.pattern else None
+
+    @property
+    def missing_numbers(self) -> list[float]:
+        """The missing values that are numbers (-999): a typed column's value equal to one is missing too."""
+        numbers = []
+        for text in self.missing:
+            with contextlib.suppress(ValueError):
+                numbers.append(float(text))
+        return numbers if self.field.type in ("number", "integer", "year") else []
+
+    def missing_value(self, value: Any) -> bool:
+        """Whether a typed value stands for 'no value'."""
+        return not isinstance(value, bool) and isinstance(value, int | float) and float(value) in self.missing_numbers
 
     def _typed(self, value: Any) -> Any:
         typed = self.read(value) if isinstance(value, str) or self.field.type in ("date", "datetime", "time", "yearmonth") else value
@@ -614,7 +673,7 @@ def judge_columns(con: Any, source: Source, found: Found) -> list[str]:
         key = f"raw.{name}" if text else f"CAST(raw.{name} AS VARCHAR)"
         verdicts: list[tuple[Any, ...]] = []
         for cell, value in con.execute(f"SELECT DISTINCT {key}, raw.{name} FROM raw WHERE raw.{name} IS NOT NULL").fetchall():
-            if text and cell in judge.missing:
+            if cell in judge.missing or (not text and judge.missing_value(value)):  # a missing value, as written or as a typed value
                 continue
             judged, problem = judge.text(cell) if text else judge.value(value)
             verdicts.append((cell, _stored(judged, judge.field.type), *(problem or ("", "", "")), short(cell) if text else str(value)))
@@ -628,8 +687,9 @@ def judge_columns(con: Any, source: Source, found: Found) -> list[str]:
         con.unregister(f"{table}_frame")
         _cell_problems(con, source, judge, table, key, found)
         if judge.required or judge.field.name in _key(source):
-            missing = ", ".join(literal(m) for m in judge.missing) if text else ""
-            empty = f"{name} IS NULL" + (f" OR {name} IN ({missing})" if missing else "")
+            written = ", ".join(literal(m) for m in judge.missing)
+            numbers = ", ".join(repr(number) for number in judge.missing_numbers)
+            empty = f"{name} IS NULL" + (f" OR {key} IN ({written})" if written else "") + (f" OR raw.{name} IN ({numbers})" if numbers and not text else "")
             for (line,) in con.execute(f"SELECT __line FROM raw WHERE {empty} ORDER BY __line LIMIT {SHOWN_PROBLEMS}").fetchall():
                 found.add(
                     Problem(
@@ -741,15 +801,26 @@ def read(con: Any, source: Source) -> list[Problem]:
         if problems:
             return problems
     else:
-        shape = structure(source, encoding)
-        if shape.fatal:
-            return shape.problems
-        load_text(con, source, shape, encoding)
+        shape = quick_structure(source, encoding)
+        if shape is not None:
+            try:
+                load_text(con, source, shape, encoding)
+            except _Unplain:  # lines that are not one record each, or of another width: read record by record
+                shape = None
+        if shape is None:
+            shape = structure(source, encoding)
+            if shape.fatal:
+                return shape.problems
+            load_text(con, source, shape, encoding)
         found = shape.found or found
     typed = judge_columns(con, source, found)
     con.execute(f"CREATE TEMP TABLE typed AS SELECT {', '.join(typed)}, __line FROM raw ORDER BY __line")
     key_problems(con, source, found)
     return found.listed(source.shown, source.names)
+
+
+class _Unplain(Exception):
+    """A file the quick structure took for plain is not: it is read record by record."""
 
 
 def frame_of(con: Any, source: Source, relation: str = "typed") -> pd.DataFrame:

@@ -10,6 +10,7 @@ value are counted, cited by line and, where a selection in words picks exactly t
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import math
 from collections.abc import Iterator
@@ -121,8 +122,12 @@ class Session:
             raise self._error(f"view {name!r} has the name of a table it could read", line, fix="give the view another name")
         statements = self._statements(sql, line)
         tree = _tree(self.con, sql)
-        read = sorted(_base_tables(tree) - _cte_names(tree))
-        unknown = [table for table in read if table not in self.files]
+        known = {table.lower(): table for table in self.files}
+        ctes = {cte.lower() for cte in _cte_names(tree)}
+        mentioned = {table.lower() for table in _base_tables(tree)}
+        # A CTE may shadow a dataset's name and read it: the dataset is read all the same
+        read = sorted(known[table] for table in mentioned if table in known)
+        unknown = sorted(table for table in _base_tables(tree) if table.lower() not in known and table.lower() not in ctes)
         if unknown:
             raise self._error(
                 f"view {name!r} reads a table that does not exist: {', '.join(unknown)}",
@@ -161,7 +166,8 @@ class Session:
             if frame is None:
                 return None
             traced: pd.DataFrame = self.con.execute(f"SELECT * FROM {lineage.SCHEMA}.{quote(name)}").df()
-        except (lineage.Unsupported, duckdb.Error):
+        except (lineage.Unsupported, duckdb.Error, sqlglot.errors.SqlglotError, AttributeError, TypeError, ValueError, KeyError):
+            # what the rewrite cannot follow, or follows into SQL DuckDB refuses: the view's values say so, with no count
             self.shapes.pop(name, None)
             return None
         if not _same_rows(frame, traced[[c for c in traced.columns if not lineage.hidden(str(c))]]):
@@ -180,8 +186,11 @@ class Session:
         hows = _aggregates(sql)
         keys = _row_keys(frame)
         row_ids = [_id_array(ids) for ids in traced[lineage.ROW]]
-        per_column = {c: [_id_array(ids) for ids in traced[lineage.column_lineage(c)]] for c in visible if lineage.column_lineage(c) in traced.columns}
-        counts = {c: traced[lineage.column_count(c)].tolist() for c in visible if lineage.column_count(c) in traced.columns}
+        spelled = {str(c).lower(): str(c) for c in traced.columns}  # a hidden column may spell its column's name in another case
+        own = {c: spelled[lineage.column_lineage(c).lower()] for c in visible if lineage.column_lineage(c).lower() in spelled}
+        counted = {c: spelled[lineage.column_count(c).lower()] for c in visible if lineage.column_count(c).lower() in spelled}
+        per_column = {c: [_id_array(ids) for ids in traced[hidden]] for c, hidden in own.items()}
+        counts = {c: traced[hidden].tolist() for c, hidden in counted.items()}
         selections = self._selections(name, sql, [row_ids, *per_column.values()])
 
         def sources(column: str | None) -> tuple[tuple[AnySource, ...], ...]:
@@ -194,13 +203,12 @@ class Session:
                     for index, lines in _by_file(row_id)
                 )
                 count = fed[position] if fed is not None and not _missing(fed[position]) else None
-                made.append(
-                    (ViewSource(name, sql, position + 1, self.spec_file, line, files, read, inputs, hows.get(column or "", ""), count, True, keys[position]),)
-                )
+                how = hows.get((column or "").lower(), "")
+                made.append((ViewSource(name, sql, position + 1, self.spec_file, line, files, read, inputs, how, count, True, keys[position]),))
             return tuple(made)
 
         read = tuple(self.datasets.get(f, "") for f in files)
-        column_sources = {c: sources(c) for c in visible if c in per_column or c in counts or c in hows}
+        column_sources = {c: sources(c) for c in visible if c in per_column or c in counts or c.lower() in hows}
         return ViewResult(frame, len(frame), column_sources.get(value or "", sources(None)), files, column_sources)
 
     def _selections(self, name: str, sql: str, id_lists: list[list[np.ndarray]]) -> dict[tuple[int, bytes], str]:
@@ -399,7 +407,9 @@ def _direct_filter(sql: str) -> tuple[str, str] | None:
     except sqlglot.errors.SqlglotError:
         return None
     source, where = tree.args.get("from_"), tree.args.get("where")
-    if not isinstance(tree, exp.Select) or tree.args.get("joins") or where is None or source is None or not isinstance(source.this, exp.Table):
+    if not isinstance(tree, exp.Select) or tree.args.get("with_") or tree.args.get("joins") or where is None:
+        return None  # a CTE may shadow the dataset's name: its WHERE would not read the dataset's rows
+    if source is None or not isinstance(source.this, exp.Table):
         return None
     return source.this.name, where.this.sql("duckdb")
 
@@ -420,7 +430,7 @@ def _aggregates(sql: str) -> dict[str, str]:
         if isinstance(made, exp.Count) and isinstance(made.this, exp.Star):
             name = "count"
         if name in AGGREGATES and expression.alias_or_name:
-            found[expression.alias_or_name] = AGGREGATES[name]
+            found[expression.alias_or_name.lower()] = AGGREGATES[name]
     return found
 
 
@@ -488,13 +498,20 @@ def _missing(value: Any) -> bool:
 
 
 def _plain(value: Any) -> Any:
+    """A value of a result as Python holds it (a tuple for a list)."""
+    if isinstance(value, np.ndarray):
+        return tuple(_plain(v) for v in value.tolist())
     return value.item() if hasattr(value, "item") else value
 
 
 def _shown(value: Any) -> str:
+    """A value as a selection in words writes it, as SQL would: text and dates quoted."""
     value = _plain(value)
+    if isinstance(value, datetime.datetime):
+        midnight = (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
+        value = value.strftime("%Y-%m-%d") if midnight else value.isoformat(sep=" ")
+    elif isinstance(value, datetime.date):
+        value = value.isoformat()
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d") if value == value.normalize() else str(value)
     return str(value)

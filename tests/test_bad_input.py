@@ -640,3 +640,34 @@ def test_a_unique_column_repeating_a_value_is_located_at_every_size(project: Pat
     )
     problem = only(problems_for(project), SAMPLES, 5)
     assert_located(problem, SAMPLES, 5, "training_samples", 'constraint "unique"', "1000, as on line 2")
+
+
+def test_comment_rows_are_skipped_as_frictionless_skips_them(project: Path) -> None:
+    shipped = load_package(ROOT / "data", ROOT)["figure6_training_samples"]
+    replace_in(project / DESCRIPTOR, "path: figure6_training_samples.csv\n", "path: figure6_training_samples.csv\n    dialect: {commentChar: '#'}\n")
+    replace_in(project / SAMPLES, "Raw data (59k)", "# a note, with, commas\nRaw data (59k)")
+    samples = loads(project)["figure6_training_samples"]
+    pd.testing.assert_frame_equal(samples.frame, shipped.frame)
+    assert samples.lines[-1] == shipped.lines[-1] + 1
+
+
+def test_a_cell_with_a_space_beside_its_quotes_reads_as_frictionless_reads_it(project: Path) -> None:
+    replace_in(project / SAMPLES, "Raw data (59k),", '"Raw data (59k)" ,')
+    samples = loads(project)["figure6_training_samples"]
+    assert samples.frame["series"].iloc[-1] == "Raw data (59k) "  # as Python's csv module, and so Frictionless, read it
+
+
+def test_a_parquet_files_typed_missing_value_is_missing_as_in_its_csv(project: Path) -> None:
+    import duckdb
+
+    replace_in(project / DESCRIPTOR, "constraints: {required: true, minimum: 0, maximum: 100}", "missingValues: ['', '-999']")
+    replace_in(project / SAMPLES, "Raw data (59k),59000,79.7,", "Raw data (59k),59000,-999,")
+    from_csv = loads(project)["figure6_training_samples"].frame
+    csv_path = project / SAMPLES
+    with duckdb.connect() as con:
+        read = f"read_csv('{csv_path}', types = {{'math500_accuracy': 'DOUBLE'}})"
+        con.execute(f"COPY (SELECT * FROM {read}) TO '{csv_path.with_suffix('.parquet')}' (FORMAT parquet)")
+    csv_path.unlink()
+    replace_in(project / DESCRIPTOR, "path: figure6_training_samples.csv", "path: figure6_training_samples.parquet")
+    from_parquet = load_package(project / "data", project)["figure6_training_samples"].frame
+    assert from_parquet["math500_accuracy"].isna().tolist() == from_csv["math500_accuracy"].isna().tolist() == [False] * 4 + [True]

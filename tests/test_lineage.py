@@ -294,3 +294,61 @@ def test_the_readmes_provenance_examples_are_what_the_build_says(tmp_path: Path)
         said.append(untraced.sources[0][0].describe())
     for quote in quoted:
         assert any(quote == text or text.startswith(quote) for text in said), f"the README says {quote!r}; the build says {said}"
+
+
+def test_a_window_over_aggregates_is_not_claimed_exact(views: Callable[[str, str], ViewResult]) -> None:
+    result = views("shares", "SELECT model, sum(correct) / sum(sum(correct)) OVER () AS share FROM log GROUP BY model")
+    assert not fed(result, 0, "share").exact  # the share reads every model's rows, not its own
+
+
+def test_names_written_in_another_case_keep_their_own_rows(views: Callable[[str, str], ViewResult]) -> None:
+    views("tested", "SELECT model, avg(correct) FILTER (WHERE benchmark = 'Logic') AS M FROM log GROUP BY model")
+    result = views("tested_again", "SELECT Model, m FROM tested")
+    assert result.frame is not None
+    for position, row in result.frame.iterrows():
+        rows = LOG[(LOG.model == row.iloc[0]) & (LOG.benchmark == "Logic") & LOG.correct.notna()]
+        expect(fed(result, int(position), str(result.frame.columns[1])), rows, len(rows))
+
+
+def test_a_group_key_read_from_a_value_keeps_that_values_rows(views: Callable[[str, str], ViewResult]) -> None:
+    views("model_means", "SELECT model, avg(correct) AS mean FROM log GROUP BY model")
+    result = views("regrouped", "SELECT model, mean FROM model_means GROUP BY ALL")
+    assert result.frame is not None
+    for position, row in result.frame.iterrows():
+        rows = LOG[(LOG.model == row.model) & LOG.correct.notna()]
+        assert lines_of(fed(result, int(position), "mean"), "data/log.csv") == sorted(rows.line.tolist())
+
+
+def test_a_union_gives_each_side_its_own_columns_rows(views: Callable[[str, str], ViewResult]) -> None:
+    result = views(
+        "extremes",
+        "SELECT model, max(correct) FILTER (WHERE benchmark = 'Arith') AS score FROM log GROUP BY model "
+        "UNION ALL SELECT model, min(correct) FILTER (WHERE benchmark = 'Logic') AS other FROM log GROUP BY model",
+    )
+    assert result.frame is not None and len(result.frame) == 2 * len(MODELS)
+    benchmarks = ["Arith"] * len(MODELS) + ["Logic"] * len(MODELS)  # UNION ALL keeps the left side's rows first
+    for position, row in result.frame.iterrows():
+        rows = LOG[(LOG.model == row.model) & (LOG.benchmark == benchmarks[int(position)]) & LOG.correct.notna()]
+        expect(fed(result, int(position), "score"), rows, len(rows))
+
+
+def test_a_cte_named_like_a_dataset_still_names_the_dataset(views: Callable[[str, str], ViewResult]) -> None:
+    result = views(
+        "negated", "WITH log AS (SELECT model, -correct AS correct FROM log) SELECT model, avg(correct) AS mean FROM log WHERE correct < 0 GROUP BY model"
+    )
+    source = fed(result, 0, "mean")
+    assert source.files == ("data/log.csv",)
+    assert "(correct < 0)" not in source.describe()  # the filter reads the CTE's rows, not the file's
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT model, first_value(correct IGNORE NULLS) OVER (PARTITION BY model ORDER BY problem) AS first FROM log",
+        "SELECT model, list(correct ORDER BY problem) AS answers FROM log GROUP BY model",
+    ],
+    ids=["ignore nulls", "a list"],
+)
+def test_sql_the_rewrite_does_not_follow_runs_all_the_same(views: Callable[[str, str], ViewResult], sql: str) -> None:
+    result = views("unusual_" + str(abs(hash(sql)) % 1000), sql)
+    assert result.frame is not None and len(result.sources) == len(result.frame)

@@ -21,7 +21,7 @@ TABLE2 = "templates/reports/table2.yaml"
     ("text", "typed"),
     [
         ("the uncertainty of problem sets of 30 to 198", ["30", "198"]),
-        ("ReasonFlux-PRM-7B leads on AIME24 in Table 2 and Figure 6, as Qwen2.5-Math does with s1k (59k)", []),
+        ("ReasonFlux-PRM-7B leads on AIME24 in Table 2 and Figure 6, as Qwen2.5-Math does with s1k", []),
         ("a lead of 1,000 samples, 2.5 points and 95% of runs, in 2023", ["1,000", "2.5", "95%", "2023"]),
         ("{{ top }} of {{ top.n | count }} problems, {{ literal('95%') }} interval", []),
         ("see `at_least: 3` and [the data](../data.md#x-2)", []),
@@ -68,3 +68,16 @@ def test_each_report_says_how_many_of_its_numbers_come_from_the_data(rendered_on
     total, bound, meant = map(int, said.groups())
     assert bound == page.count('<span class="num') + 3  # each value with its source, and three benchmarks' sizes printed from the data
     assert meant == 2 and total == bound + meant  # the 95% of its intervals; nothing typed
+
+
+@pytest.mark.parametrize(
+    ("text", "typed"),
+    [
+        ("costs $30, 30-198 problems, 3x faster and 10k samples", ["$30", "30", "198", "3x", "10k"]),
+        ("a 14B model beside Qwen2.5-7B-Instruct and GPT-4o", ["14B"]),
+        ("problem sets of\n198.", ["198"]),
+        ("{{ x }} 30.", ["30"]),
+    ],
+)
+def test_units_ranges_and_sentence_ends_are_typed_numbers_too(text: str, typed: list[str]) -> None:
+    assert [t.number for t in typed_quantities(text)] == typed
