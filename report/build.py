@@ -95,7 +95,7 @@ def generate(
             metas = _social_cards(reports, claims, charts, published, cache, engine) if render_charts else [{} for _ in reports]
     rendered = [RenderedReport(*parts) for parts in zip(reports, claims, charts, published, metas, strict=True)]
     with clock.stage("pages"):
-        out = assemble(project, rendered, datasets, descriptor, baseline, keep=cache.folder is not None)
+        out = assemble(project, rendered, datasets, descriptor, baseline)
     out.renders = cache.renders
     return out
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import io
 import json
+import os
 import re
 import tarfile
 import tempfile
@@ -15,12 +16,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from report import keeper
 from report.claims import current_claims
 from report.errors import ReportError
 from report.history import git, git_bytes
 from report.project import Project
 from report.schema import validate
 from report.text import NumberFormat
+from report.uptodate import code_version
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,11 @@ class Changes:
     failing: list[dict[str, Any]] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    reports_added: list[tuple[str, int]] = field(default_factory=list)  # a whole report, by slug, with its number of claims
+    reports_removed: list[tuple[str, int]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return any((self.moved, self.reworded, self.failing, self.added, self.removed))
+        return any((self.moved, self.reworded, self.failing, self.added, self.removed, self.reports_added, self.reports_removed))
 
 
 def _cells(document: dict[str, Any]) -> dict[tuple[str, str], tuple[str, float, str, str]]:
@@ -123,7 +128,13 @@ def load_json(path: Path) -> Any:
 def compare(old: dict[str, Any], new: dict[str, Any]) -> Changes:
     """Numbers moved, sentences reworded, assertions failing, claims added or removed."""
     before, after = _claims(old), _claims(new)
-    changes = Changes(added=[i for _, i in sorted(set(after) - set(before))], removed=[i for _, i in sorted(set(before) - set(after))])
+    old_reports, new_reports = {r for r, _ in before}, {r for r, _ in after}
+    changes = Changes(
+        added=[i for r, i in sorted(set(after) - set(before)) if r in old_reports],
+        removed=[i for r, i in sorted(set(before) - set(after)) if r in new_reports],
+        reports_added=[(r, sum(1 for k in after if k[0] == r)) for r in sorted(new_reports - old_reports)],
+        reports_removed=[(r, sum(1 for k in before if k[0] == r)) for r in sorted(old_reports - new_reports)],
+    )
     old_cells, new_cells = _cells(old), _cells(new)
     for key in sorted(set(old_cells) & set(new_cells)):
         (label, was, unit, _), (_, now, _, place) = old_cells[key], new_cells[key]
@@ -170,8 +181,10 @@ def to_markdown(changes: Changes, old_label: str, new_label: str, heading: str =
         for claim_id, before, after in changes.reworded:
             parts.append(f"- **{_cell(claim_id)}**\n    - before: {_cell(before)}\n    - after: {_cell(after)}")
         parts.append("")
-    if changes.added or changes.removed:
+    if changes.added or changes.removed or changes.reports_added or changes.reports_removed:
         parts.append(f"{heading} Claims added or removed\n")
+        parts += [f"- report added: **{_cell(slug)}** ({count} claim{'s' * (count != 1)})" for slug, count in changes.reports_added]
+        parts += [f"- report removed: **{_cell(slug)}** ({count} claim{'s' * (count != 1)})" for slug, count in changes.reports_removed]
         parts += [f"- added: **{_cell(c)}**" for c in changes.added]
         parts += [f"- removed: **{_cell(c)}**" for c in changes.removed]
         parts.append("")
@@ -183,11 +196,11 @@ def claims_at(root: Path, ref: str, cache: Path | None = None) -> dict[str, Any]
     commit = git(root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}")
     if not commit:
         raise ReportError.at(".", f"git does not know the version {ref!r}", expected="a commit, branch or tag", found=ref)
-    code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py")))).hexdigest()[:16]
-    cached = cache / f"{commit}-{code}.json" if cache else None
-    if cached and cached.is_file():
-        stored: dict[str, Any] = json.loads(cached.read_text(encoding="utf-8"))
-        return stored
+    name = f"{commit}-{code_version()[:16]}.json"  # the claims of that data, computed by this code
+    cached = cache / name if cache else None
+    kept = _kept(cached, name) if cached else None
+    if kept is not None:
+        return kept
     archive = git_bytes(root, "archive", "--format=tar", commit, "--", "data", "templates")
     if archive is None:
         return None
@@ -199,6 +212,19 @@ def claims_at(root: Path, ref: str, cache: Path | None = None) -> dict[str, Any]
         except ReportError:
             return None
     if cached:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_text(json.dumps(document, sort_keys=True), encoding="utf-8")
+        with contextlib.suppress(OSError):  # a cache that cannot be written costs the next build this work again
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_name(f".{name}.{os.getpid()}.tmp")
+            partial.write_bytes(keeper.seal(json.dumps(document, sort_keys=True).encode(), f"claims {name}"))
+            partial.replace(cached)
     return document
+
+
+def _kept(cached: Path, name: str) -> dict[str, Any] | None:
+    """The claims document kept for a version, if this user's build sealed it (else None: computed again)."""
+    try:
+        content = keeper.unseal(cached.read_bytes(), f"claims {name}")
+        document = json.loads(content) if content is not None else None
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None

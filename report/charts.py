@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from itertools import pairwise
@@ -11,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 import altair as alt
+import jsonschema
 import numpy as np
 import pandas as pd
 
@@ -50,6 +52,8 @@ class Chart:
     spec_file: str = ""
     formats: dict[str, NumberFormat | DateFormat] | None = None
     zoom: bool = False
+    spec_line: int | None = None
+    authored: bool = False  # written as Vega-Lite by the author: drawn in a process of its own, within its time limit
 
 
 def field_ref(name: str) -> str:
@@ -627,7 +631,7 @@ def vega_lite(report: Report, spec: spec_model.VegaLite, table: Table) -> alt.To
     kind = next((cls for key, cls in _COMPOSITES.items() if key in written), alt.Chart)
     try:
         return kind.from_dict(written, validate=True)
-    except (alt.utils.schemapi.SchemaValidationError, ValueError, TypeError) as error:
+    except (alt.utils.schemapi.SchemaValidationError, jsonschema.exceptions.ValidationError, ValueError, TypeError) as error:
         message = getattr(error, "message", str(error)).splitlines()[0]
         raise ReportError.at(
             report.spec_file,
@@ -652,9 +656,13 @@ _COMPOSITES: Mapping[str, Any] = MappingProxyType(
 
 
 def _unsafe_key(value: Any) -> str | None:
+    """What in a Vega-Lite spec could run code or reach another host: a key that takes an expression or a URL, an
+    expression inside a filter (alone, or in an and/or/not), or a value that loads a resource (``url(…)``)."""
     if isinstance(value, dict):
         for key, item in value.items():
-            if key in _UNSAFE_KEYS and not (key == "filter" and isinstance(item, dict) and "expr" not in item):
+            if key == "filter" and (isinstance(item, str) or _expression_in_predicate(item)):
+                return "filter with an expression"
+            if key in _UNSAFE_KEYS and key != "filter":
                 return str(key)
             found = _unsafe_key(item)
             if found:
@@ -664,7 +672,27 @@ def _unsafe_key(value: Any) -> str | None:
             found = _unsafe_key(item)
             if found:
                 return found
+    if isinstance(value, str) and _LOADS.search(value):
+        return "url(…) in a value"
     return None
+
+
+_LOADS = re.compile(r"url\s*\(|@import|expression\s*\(", re.IGNORECASE)
+
+
+def _expression_in_predicate(predicate: Any) -> bool:
+    """Whether a filter's predicate (a field predicate, or an and/or/not of them) holds an expression string anywhere."""
+    if isinstance(predicate, str):
+        return True
+    if isinstance(predicate, dict):
+        if "expr" in predicate:
+            return True
+        return any(_expression_in_predicate(operand) for key in ("and", "or", "not") if key in predicate for operand in _operands(predicate[key]))
+    return False
+
+
+def _operands(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
 
 
 KINDS: Mapping[str, Callable[[Report, Any, Table], alt.TopLevelMixin]] = MappingProxyType(
@@ -868,6 +896,8 @@ def _chart(report: Report, spec: spec_model.Chart, table: Table) -> Chart:
         spec_file=report.spec_file,
         formats=chart_formats(table),
         zoom=spec.zoom,
+        spec_line=spec.spec_line,
+        authored=isinstance(spec, spec_model.VegaLite),
     )
 
 

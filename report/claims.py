@@ -21,7 +21,7 @@ from report.errors import Problem, ReportError
 from report.literals import literal, typed_quantities
 from report.project import GENERATED_BY, Project
 from report.provenance import Source, ViewSource
-from report.sandbox import SANDBOX_FIX, sandboxed
+from report.sandbox import SANDBOX_FIX, ReportSandbox, TemplateLimit, past_limit, sandboxed
 from report.spec import Report, Table, load_report
 from report.text import Cell, Number, NumberFormat, difference, finalize, finalize_plain
 from report.uncertainty import beyond
@@ -522,7 +522,7 @@ def count(number: Any) -> str:
 
 
 @functools.cache
-def _environment(plain: bool) -> jinja2.Environment:
+def _environment(plain: bool) -> ReportSandbox:
     """The sandbox a claim's text is rendered in (HTML for pages, or plain text), reading only numbers and their sources."""
     environment = sandboxed(finalize=finalize_plain if plain else finalize, readable=(Number, Source, ViewSource, Cell), keep_trailing_newline=False)
     environment.filters.update(count=count, magnitude=_abs, rows=rows_of)
@@ -538,7 +538,11 @@ def _template(text: str, plain: bool) -> jinja2.Template:
 
 def _render(text: str, values: dict[str, Any], checks: Checks, plain: bool) -> str:
     try:
-        return " ".join(_template(text, plain).render(values).split())
+        with _environment(plain).bounded():
+            return " ".join(_template(text, plain).render(values).split())
+    except (TemplateLimit, RecursionError, OverflowError, MemoryError) as error:
+        reason, fix = past_limit(error, "print the check's values; build no text piece by piece")
+        raise checks.error(f"the claim's text went past a limit: {reason}", fix=fix) from None
     except jinja2.TemplateSyntaxError as error:
         raise checks.error(f"the claim's text is not a valid template: {error.message}", fix="correct the {{ }} expression") from None
     except SecurityError as error:
@@ -549,7 +553,7 @@ def _render(text: str, values: dict[str, Any], checks: Checks, plain: bool) -> s
             expected=", ".join(sorted(values)),
             fix="use one of the expected names",
         ) from None
-    except (TypeError, ValueError, IndexError, KeyError, AttributeError, ZeroDivisionError, OverflowError) as error:
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError, ZeroDivisionError) as error:
         raise checks.error(
             f"the claim's text could not be written: {error}",
             fix="print numbers as {{ a }} (not {{ a.value }}), and use only the values the check gives",

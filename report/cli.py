@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -184,6 +186,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; user mistakes print as located messages, with no traceback."""
     args = parser().parse_args(argv)
+    stopping = signal.signal(signal.SIGTERM, _interrupted) if threading.current_thread() is threading.main_thread() else None
     try:
         if not Path(args.root, "mkdocs.yml").is_file():
             raise ReportError.at(args.root, "not a report project: no mkdocs.yml here", fix="run the command in the project folder, or give it with --root")
@@ -192,5 +195,19 @@ def main(argv: list[str] | None = None) -> int:
     except ReportError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C or a termination: what the build started has stopped with it (the site is as it was)
+        print("stopped: nothing was published", file=sys.stderr)
         return 130
+    except RuntimeError as error:
+        if "interrupted" not in str(error).lower():  # DuckDB says so when Ctrl-C stops one of its queries
+            raise
+        print("stopped: nothing was published", file=sys.stderr)
+        return 130
+    finally:
+        if stopping is not None:
+            signal.signal(signal.SIGTERM, stopping)
+
+
+def _interrupted(number: int, frame: object) -> None:
+    """A termination (SIGTERM) stops the build as Ctrl-C does: what it started stops, the site stays as it was."""
+    raise KeyboardInterrupt

@@ -8,19 +8,24 @@ only, not the build's libraries.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import multiprocessing
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from report.errors import ReportError
+from report.limits import limits
 from report.offline import refuse_network
 
 PNG_SCALE = 2
@@ -77,9 +82,53 @@ def _spawnable() -> bool:
 
 
 def _warm() -> None:
-    """Start a worker's engine at once (JavaScript runtime, Vega-Lite compiler, SVG and PNG), and keep the worker offline."""
+    """Start a worker's engine at once (JavaScript runtime, Vega-Lite compiler, SVG and PNG); keep the worker offline, and
+    bound to the build: it ends when the build's process ends, however that ends (killed, interrupted)."""
+    _die_with_parent()
     refuse_network()
     draw(_WARM_UP, "warm-up")
+
+
+def _die_with_parent() -> None:
+    """Ask the system to end this process when its parent ends (Linux; elsewhere the pool's own shutdown does)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent ended before the request
+        os._exit(1)
+
+
+class Stalled(Exception):
+    """A drawing went past its time limit; its worker was stopped."""
+
+
+class Crashed(Exception):
+    """A drawing ended the process that drew it (out of memory, or the engine aborted)."""
+
+
+def isolated(function: Callable[..., T], jobs: list[tuple[Any, ...]], seconds: float) -> list[T]:
+    """``function(*job)`` for each job, in a process of their own, each stopped after ``seconds``: a drawing that runs
+    without end, or that brings its process down, costs that process, never the build's."""
+    if not jobs:
+        return []
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
+    try:
+        return [pool.submit(function, *job).result(timeout=seconds) for job in jobs]
+    except FuturesTimeout:
+        _kill(pool)
+        raise Stalled(f"it took longer than {seconds:g} s") from None
+    except BrokenProcessPool:
+        raise Crashed("it stopped the process drawing it (out of memory, or the chart engine gave up)") from None
+    finally:
+        _kill(pool)
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    for process in list(getattr(pool, "_processes", {}).values()):
+        with contextlib.suppress(OSError, AttributeError):
+            process.kill()
 
 
 @dataclass
@@ -125,11 +174,17 @@ class Engine:
         return (self._result(future, function, job) for future, job in zip(futures, jobs, strict=True))
 
     def _result(self, future: Future[T], function: Callable[..., T], job: tuple[Any, ...]) -> T:
+        seconds = limits().chart_seconds
         try:
-            return future.result()
-        except BrokenProcessPool:
+            return future.result(timeout=seconds)
+        except FuturesTimeout:
+            if self._pool is not None:
+                _kill(self._pool)
             self._stopped()
-            return function(*job)
+            raise Stalled(f"it took longer than {seconds:g} s") from None
+        except BrokenProcessPool:  # a worker ended (killed, out of memory): the job is drawn again, in a process of its own
+            self._stopped()
+            return isolated(function, [job], seconds)[0]
 
     def _stopped(self) -> None:
         """The workers are gone: draw here from now on."""
@@ -139,16 +194,19 @@ class Engine:
         self.workers = 0
         self.limit = 1
 
-    def close(self) -> None:
+    def close(self, stop: bool = False) -> None:
+        """Stop the workers: at once with ``stop`` (the build was interrupted or failed), else once their jobs are done."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            if stop:
+                _kill(self._pool)
+            self._pool.shutdown(wait=not stop, cancel_futures=True)
             self._pool = None
 
     def __enter__(self) -> Engine:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self.close(stop=kind is not None)
 
 
 def engine_for(charts: Path) -> Engine:

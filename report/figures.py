@@ -14,9 +14,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, cast
 
+from report import keeper
 from report.charts import COMPOUND, FONT, Chart
-from report.engine import Engine, draw, rasterise
+from report.engine import Crashed, Engine, Stalled, draw, isolated, rasterise
 from report.errors import ReportError
+from report.limits import Limits, limits
 from report.strict import describe_char, forbidden_char, safe_repr
 from report.tables import to_csv
 
@@ -40,7 +42,11 @@ def _safe(text: str) -> str:
 
 @dataclass
 class RenderCache:
-    """Chart renders kept on disk by the hash of their spec, so an unchanged chart is never re-rendered."""
+    """Chart renders kept on disk by the hash of their spec, so an unchanged chart is never re-rendered.
+
+    Each entry is sealed (``report.keeper``): one this user's builds did not write, or that changed since, is drawn
+    again. A cache that cannot be read or written costs a drawing, never the build.
+    """
 
     folder: Path | None
     renders: int = 0
@@ -48,16 +54,22 @@ class RenderCache:
     def get(self, key: str, suffix: str) -> bytes | None:
         if self.folder is None:
             return None
-        path = self.folder / f"{key}{suffix}"
-        return path.read_bytes() if path.is_file() else None
+        try:
+            sealed = (self.folder / f"{key}{suffix}").read_bytes()
+        except OSError:
+            return None
+        return keeper.unseal(sealed, f"chart {key}{suffix}")
 
     def put(self, key: str, suffix: str, content: bytes) -> None:
         if self.folder is None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self.folder / f".{key}{suffix}.{os.getpid()}.tmp"  # builds running at once each write their own
-        temporary.write_bytes(content)
-        temporary.replace(self.folder / f"{key}{suffix}")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(keeper.seal(content, f"chart {key}{suffix}"))
+            temporary.replace(self.folder / f"{key}{suffix}")
+        except OSError:  # a full disk or a read-only folder: the drawing is kept in the site, not in the cache
+            temporary.unlink(missing_ok=True)
 
 
 def _engine_version() -> str:
@@ -217,18 +229,14 @@ def render_charts(charts: Sequence[Chart], cache: RenderCache, engine: Engine) -
     keys = [_key(drawing.text) for drawing in drawings]
     found: list[dict[str, bytes | None]] = [{suffix: cache.get(key, suffix) for suffix in d.suffixes} for d, key in zip(drawings, keys, strict=True)]
     missing = [n for n, files in enumerate(found) if any(content is None for content in files.values())]
+    bounds = limits()
     for i in sorted({drawings[n].chart for n in missing}):
         _refuse_control_characters(charts[i])
-    drawn = engine.map(draw, [(drawings[n].text, drawings[n].name, drawings[n].full) for n in missing])
+        _refuse_oversized(charts[i], bounds)
+    made = _draw(charts, drawings, missing, engine, bounds)
     cache.renders += len({drawings[n].chart for n in missing})  # charts drawn (each at one or two widths)
     for n in missing:
-        chart = charts[drawings[n].chart]
-        try:
-            svg, png, vega = next(drawn)
-        except ValueError as error:
-            raise ReportError.at(
-                chart.spec_file, f"chart {chart.id!r} could not be drawn: {error}", fix="check the chart's fields and options in the spec"
-            ) from None
+        svg, png, vega = made[n]
         produced = {".svg": svg, ".png": png, ".vg.json": dumps(vega).encode()}
         found[n] = {suffix: produced[suffix] for suffix in drawings[n].suffixes}
         for suffix, content in found[n].items():
@@ -241,6 +249,65 @@ def render_charts(charts: Sequence[Chart], cache: RenderCache, engine: Engine) -
     for chart, named in zip(charts, published, strict=True):
         named[f"{chart.id}.csv"] = to_csv(chart.data).encode()
     return published
+
+
+def _draw(charts: Sequence[Chart], drawings: list[_Drawing], missing: list[int], engine: Engine, bounds: Limits) -> dict[int, Any]:
+    """The drawings not found in the cache, drawn: the build's own charts by the engine, an author's Vega-Lite in a process
+    of its own; a chart that cannot be drawn, or that goes past a limit, is a located error."""
+    own = [n for n in missing if not charts[drawings[n].chart].authored]
+    drawn = engine.map(draw, [(drawings[n].text, drawings[n].name, drawings[n].full) for n in own])
+    made: dict[int, Any] = {}
+    for n in missing:
+        chart = charts[drawings[n].chart]
+        try:
+            if n in own:
+                made[n] = next(drawn)
+            elif n not in made:  # this chart's drawings, at both widths, in a process of their own
+                same = [m for m in missing if drawings[m].chart == drawings[n].chart]
+                made.update(
+                    zip(same, isolated(draw, [(drawings[m].text, drawings[m].name, drawings[m].full) for m in same], bounds.chart_seconds), strict=True)
+                )
+        except ValueError as error:
+            raise ReportError.at(
+                chart.spec_file, f"chart {chart.id!r} could not be drawn: {error}", fix="check the chart's fields and options in the spec"
+            ) from None
+        except (Stalled, Crashed) as error:
+            raise ReportError.at(
+                chart.spec_file,
+                f"chart {chart.id!r} could not be drawn: {error}",
+                line=chart.spec_line,
+                fix="draw fewer marks (aggregate in a view first; an impute or a sequence over many values makes millions), "
+                + bounds.raise_fix("chart_seconds"),
+            ) from None
+        png = made[n][1]
+        if png is not None and len(png) > bounds.chart_pixels**2 * 4:
+            raise ReportError.at(chart.spec_file, f"chart {chart.id!r} drew a picture of {len(png):,} bytes", line=chart.spec_line, fix="draw it smaller")
+    return made
+
+
+def _refuse_oversized(chart: Chart, bounds: Limits) -> None:
+    """A chart whose declared width, height or step would draw a picture past the limit (height: 200000)."""
+    for key, value in _sizes(chart.spec):
+        if value > bounds.chart_pixels:
+            asked, most = f"a {key} of {value:g} pixels", f"a {key} of at most {bounds.chart_pixels:g} pixels"
+            fix = "draw it smaller, " + bounds.raise_fix("chart_pixels")
+            raise ReportError.at(chart.spec_file, f"chart {chart.id!r} asks for {asked}", line=chart.spec_line, expected=most, found=f"{value:g}", fix=fix)
+
+
+def _sizes(value: object) -> list[tuple[str, float]]:
+    """Every width, height and step a spec declares, with its key."""
+    found: list[tuple[str, float]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("width", "height", "step") and isinstance(item, int | float) and not isinstance(item, bool):
+                found.append((key, float(item)))
+            elif key in ("width", "height") and isinstance(item, dict) and isinstance(item.get("step"), int | float):
+                found.append(("step", float(item["step"])))
+            found += _sizes(item)
+    elif isinstance(value, list):
+        for item in value:
+            found += _sizes(item)
+    return found
 
 
 def _strings(value: object) -> list[str]:

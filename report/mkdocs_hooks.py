@@ -23,8 +23,7 @@ from report.build import generate
 from report.errors import ReportError
 from report.links import link_problem
 from report.offline import offline
-from report.project import Project, cache_folder
-from report.sandbox import CompiledTemplates
+from report.project import Project
 from report.site import HOOKS
 
 
@@ -60,9 +59,9 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
-    """Keep the theme's compiled templates between builds (Jinja checks each against its source): compiling them anew
-    took a third of a build's MkDocs time."""
-    env.bytecode_cache = CompiledTemplates(cache_folder(Path(config.config_file_path).parent, "templates"))
+    """Keep the theme's compiled templates between the live preview's builds, in memory (Jinja checks each against its
+    source): compiling them anew took a third of a rebuild's MkDocs time. Never on disk: compiled code is not read back."""
+    env.bytecode_cache = HOOKS.compiled
     return env
 
 

@@ -32,9 +32,9 @@ from report.history import baseline_ref, describe_ref
 from report.links import link_problem
 from report.literals import Typed, literal, marked, typed_quantities
 from report.package_model import Package
-from report.project import GENERATED_BY, Project, cache_folder
+from report.project import GENERATED_BY, Project
 from report.provenance import Source, ViewSource
-from report.sandbox import SANDBOX_FIX, CompiledTemplates, ProjectLoader, sandboxed
+from report.sandbox import SANDBOX_FIX, CompiledTemplates, ProjectLoader, ReportSandbox, TemplateLimit, past_limit, sandboxed
 from report.schema import Block, json_schema, option_rows
 from report.spec import Report, Table
 from report.spec_model import ReportSpec
@@ -69,13 +69,13 @@ class RenderedReport:
     meta: dict[str, str] = field(default_factory=dict)
 
 
-def environment(templates: Path, compiled: Path | None = None) -> jinja2.Environment:
+def environment(templates: Path, compiled: CompiledTemplates | None = None) -> jinja2.Environment:
     """The Jinja environment for pages: sandboxed, undefined values fail, data text is inert; templates compiled once
-    into ``compiled``, if given."""
+    into ``compiled`` (kept in memory), if given."""
     env = sandboxed(
         finalize=finalize,
         loader=ProjectLoader(templates, "templates"),
-        bytecode_cache=CompiledTemplates(compiled) if compiled is not None else None,
+        bytecode_cache=compiled,
         readable=(Number, Source, ViewSource, Claim, Dataset, Field, Report, RenderedReport, Chart),
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -386,7 +386,12 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
     """A template rendered, with located errors for syntax mistakes and undefined values."""
     shown = f"templates/{name}"
     try:
-        return env.get_template(name).render(context)
+        with env.bounded() if isinstance(env, ReportSandbox) else contextlib.nullcontext():
+            return env.get_template(name).render(context)
+    except (TemplateLimit, RecursionError, OverflowError, MemoryError) as error:
+        file, line = _template_place(error, env, shown)
+        reason, fix = past_limit(error, "loop over the report's values rather than over large ranges, and build no text piece by piece")
+        raise ReportError.at(file, f"the template went past a limit: {reason}", line=line, fix=fix) from None
     except jinja2.TemplateSyntaxError as error:
         where = f"templates/{error.name}" if error.name else shown
         raise ReportError.at(where, f"template syntax error: {error.message}", line=error.lineno, fix="correct the Jinja syntax on that line") from None
@@ -466,13 +471,9 @@ class Generated:
         return DRAWING_MARK.sub(lambda found: self.drawings.get(found.group(1), found.group(0)), page)
 
 
-def assemble(
-    project: Project, reports: list[RenderedReport], datasets: dict[str, Dataset], descriptor: dict[str, Any], baseline: str | None, keep: bool = True
-) -> Generated:
-    """The site's pages and files from its rendered reports: each page with its header, the data, claims.json, schemas and
-    nav; ``keep``: the templates' compiled code is kept under ``.cache/`` (not by `check`, which writes nothing), apart
-    from the theme's, which is compiled outside the sandbox."""
-    env = environment(project.templates, cache_folder(project.root, "templates") / "pages" if keep else None)
+def assemble(project: Project, reports: list[RenderedReport], datasets: dict[str, Dataset], descriptor: dict[str, Any], baseline: str | None) -> Generated:
+    """The site's pages and files from its rendered reports: each page with its header, the data, claims.json, schemas and nav."""
+    env = environment(project.templates)
     out = Generated(reports=reports)
     for rendered in reports:
         report = rendered.report

@@ -9,10 +9,13 @@ mounted or network folder.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from report.engine import Engine
@@ -55,7 +58,17 @@ def serve(root: Path, dev_addr: str) -> None:
         config.site_url = url
         build(config, serve_url=url, dirty=True)
 
-    server = LiveReloadServer(builder=builder, host=host, port=port, root=site_dir, mount_path=f"/{mount_path}", polling_interval=POLL_SECONDS)
+    class OwnHostOnly(LiveReloadServer):
+        """The preview answers requests for its own address only: a page elsewhere that points a name of its own at this
+        machine (DNS rebinding) gets nothing of the drafts."""
+
+        def serve_request(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+            if not own_host(environ.get("HTTP_HOST", ""), host, port):
+                start_response("421 Misdirected Request", [("Content-Type", "text/plain; charset=utf-8")])
+                return [b"This preview answers only at its own address.\n"]
+            return super().serve_request(environ, start_response)
+
+    server: LiveReloadServer = OwnHostOnly(builder=builder, host=host, port=port, root=site_dir, mount_path=f"/{mount_path}", polling_interval=POLL_SECONDS)
     server.build_delay = QUIET_SECONDS
     server.error_handler = lambda code: _error_page(Path(site_dir), code)
     try:
@@ -76,6 +89,22 @@ def serve(root: Path, dev_addr: str) -> None:
     finally:
         config.plugins.on_shutdown()
         shutil.rmtree(site_dir, ignore_errors=True)
+
+
+def own_host(header: str, host: str, port: int) -> bool:
+    """Whether a request's Host header names the preview: its own address, a loopback name, or an IP address at its port
+    (a page elsewhere reaches it by a name of its own, which it points at this machine: DNS rebinding)."""
+    name, _, given = header.lower().rpartition(":")
+    if not name or given != str(port):
+        return False
+    name = name.strip("[]")
+    if name in (host.lower().strip("[]"), "localhost"):
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _error_page(site_dir: Path, code: int) -> bytes | None:

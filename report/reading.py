@@ -55,9 +55,9 @@ FRAMED = MappingProxyType(
         "number": "float64",
         "boolean": "boolean",
         "year": "Int64",
-        "date": "datetime64[ns]",
-        "datetime": "datetime64[ns]",
-        "yearmonth": "datetime64[ns]",
+        "date": "datetime64[us]",
+        "datetime": "datetime64[us]",
+        "yearmonth": "datetime64[us]",
     }
 )
 # A Parquet column's own type that holds a field's values as they are (other columns are read as text and judged as a CSV's)

@@ -8,7 +8,9 @@ key), and from them charts and claims that name each row fully. It says what it 
 from __future__ import annotations
 
 import copy
+import html
 import itertools
+import json
 import re
 import shutil
 import subprocess
@@ -222,7 +224,7 @@ def starter_spec(slug: str, name: str, guess: Guess) -> dict[str, Any]:
     if len(measures) > MAX_CHARTS:
         guess.notes.append(f"charted the first {MAX_CHARTS} of {len(measures)} measures; add the others to the spec if they matter")
     first = measures[0]
-    what = _measure_title(first).lower()
+    what = jinja_text(_measure_title(first).lower())
     claims = [
         {
             "id": f"highest-{_slug(first)}",
@@ -246,7 +248,7 @@ def starter_spec(slug: str, name: str, guess: Guess) -> dict[str, Any]:
             "id": f"highest-{_slug(m)}",
             "check": "best",
             "from": _alias(m),
-            "text": f"The highest value of {_measure_title(m).lower()} is {{{{ top }}}}, for {{{{ top.row }}}}.",
+            "text": f"The highest value of {jinja_text(_measure_title(m).lower())} is {{{{ top }}}}, for {{{{ top.row }}}}.",
         }
         for m in measures[1:MAX_CHARTS]
     ]
@@ -402,7 +404,9 @@ def init_site(root: Path, title: str, description: str, url: str | None, footer:
         )
     actions = [f"remove {p.relative_to(root)}" for p in removals]
     actions.append("write data/datapackage.yaml describing no data yet")
-    values = {"site_name": title, "site_description": description, "copyright": footer, **({"site_url": url} if url else {})}
+    # The theme writes these into every page as HTML: what init writes shows as text (R&D, <b>), never as markup
+    shown = {key: html.escape(value, quote=False) for key, value in (("site_name", title), ("site_description", description), ("copyright", footer))}
+    values = {**shown, **({"site_url": url} if url else {})}
     actions += [f"set {key} in mkdocs.yml to {value!r}" for key, value in values.items()]
     if apply:
         for path in removals:
@@ -418,15 +422,29 @@ def init_site(root: Path, title: str, description: str, url: str | None, footer:
 
 
 def _changed_since_clone(root: Path, paths: list[Path]) -> list[str]:
-    """Those of ``paths`` that git reports as new or changed (none outside a git checkout)."""
+    """Those of ``paths`` that git reports as new or changed; when git cannot tell (no checkout, or git refusing the
+    folder), a located error: init never deletes what it cannot prove unchanged."""
     relative = [str(p.relative_to(root)) for p in paths if p.exists()]
     try:
         status = subprocess.run(["git", "status", "--porcelain", "--", *relative], cwd=root, capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return []
-    if status.returncode != 0:
-        return []
+        said = (status.stderr or "").strip().splitlines()[:1] if status.returncode != 0 else []
+    except (OSError, subprocess.SubprocessError) as error:
+        status, said = None, [str(error)]
+    if status is None or status.returncode != 0:
+        raise ReportError.at(
+            ".",
+            "init removes only files as they were cloned, and git cannot say whether these are",
+            expected="a git clone of the project, which git may read",
+            found=f"git: {said[0] if said else 'failed'}",
+            fix="run init in a git clone of the project (or remove the example reports and data by hand)",
+        )
     return [line[3:].strip() for line in status.stdout.splitlines() if line.strip()]
+
+
+def jinja_text(text: str) -> str:
+    """Text from a CSV's header put into a claim's template so that it prints as written: as a Jinja string when it holds
+    what Jinja would read as a tag (score {{ 7*7 }}) or a numeral (a name such as 'accuracy at 5' is not a number typed by hand)."""
+    return "{{ " + json.dumps(text) + " }}" if re.search(r"[{}%#\d]", text) else text
 
 
 def json_text(value: str) -> str:

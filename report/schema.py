@@ -72,7 +72,7 @@ def is_slug(text: str) -> bool:
 
 
 Url = Annotated[str, AfterValidator(_check_url), Doc("a link: https://…, http://… or a relative path")]
-Slug = Annotated[str, Field(pattern=SLUG_PATTERN), Doc("lowercase words joined by hyphens, e.g. team-results")]
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=80), Doc("lowercase words joined by hyphens, at most 80 characters, e.g. team-results")]
 Scalar = Annotated[str | int | float | bool | datetime.date, Doc("a value (text, a number, true/false or a date)")]
 Where = Annotated[dict[str, Scalar], Doc("a mapping of columns to values, e.g. {city: Lima}")]
 Color = Annotated[str, Field(pattern=r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-z]{3,20})$"), Doc('a colour: "#1f5a96" or a CSS name')]
@@ -148,8 +148,18 @@ def _problem(path: tuple[Any, ...], items: list[dict[str, Any]], model: type[Bas
         tag = context.get("tag")
         line = line_of(data, (*path, key)) if key and not key.endswith("()") else line
         if kind == "union_tag_not_found" or tag is None:
+            block = _at(data, path)
+            written = [k for k in block if isinstance(k, str)] if isinstance(block, dict) else []
+            misspelt = next(iter(difflib.get_close_matches(key, written, n=1, cutoff=0.6)), None)  # knid: for kind:
+            if misspelt is not None:
+                line = line_of(data, (*path, misspelt)) or line
             return Problem(
-                file=shown, message=f"{where or 'this block'} needs {key}:", line=line, expected=" or ".join(tags) or None, found="no " + key, fix=f"add {key}:"
+                file=shown,
+                message=f"{where or 'this block'} needs {key}:" + (f" (it has {misspelt}:)" if misspelt else ""),
+                line=line,
+                expected=" or ".join(tags) or None,
+                found=f"{misspelt}: {safe_repr(block[misspelt])}" if misspelt and isinstance(block, dict) else "no " + key,
+                fix=_did_you_mean(misspelt, [key]) if misspelt else f"add {key}:",
             )
         return Problem(
             file=shown,
@@ -212,6 +222,16 @@ def _found(value: Any) -> str:
     if value is None:
         return "nothing (an empty value)"
     return safe_repr(value)
+
+
+def _at(data: Any, path: tuple[Any, ...]) -> Any:
+    """The value at ``path`` in the data as written (None where the path leads nowhere)."""
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def _dotted(path: tuple[Any, ...]) -> str:

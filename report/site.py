@@ -10,12 +10,13 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from report.engine import Engine
 from report.errors import ReportError
 from report.pages import Generated
+from report.sandbox import CompiledTemplates
 from report.sitedir import MARKER, MARKER_TEXT, check_site_dir, retired, site_lock, write_error
 from report.uptodate import source_date_epoch
 
@@ -30,6 +31,7 @@ class HookState:
     engine: Engine | None = None  # live preview: the chart engine kept warm from one rebuild to the next
     built: Generated | None = None  # live preview: what the last build that succeeded published, and under which look
     built_look: str = ""
+    compiled: CompiledTemplates = field(default_factory=CompiledTemplates)  # the theme's compiled templates, in memory
 
 
 HOOKS = HookState()

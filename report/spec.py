@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,7 +153,10 @@ class Table:
         name = self.column(column or self.value, spec_file, line)
         cell = self.records[position][name]
         sources = self.sources_of(position, name)
-        if pd.isna(cell) or isinstance(cell, str | bool) or isinstance(self.formats.get(name), DateFormat):
+        unusable = pd.isna(cell) or isinstance(cell, str | bool) or isinstance(self.formats.get(name), DateFormat)
+        if not unusable and not math.isfinite(float(cell)):  # an overflowing sum or a division by zero in a view
+            unusable = True
+        if unusable:
             found = "an empty cell" if pd.isna(cell) else repr(cell)
             made = next((s for s in sources if isinstance(s, ViewSource)), None)
             if made is not None:
@@ -160,9 +164,9 @@ class Table:
                     made.spec_file,
                     f"{spec_file} reads a number from view {made.view!r}, row {made.row}" + (f" ({made.key})" if made.key else "") + f", column {name!r}",
                     line=made.spec_line,
-                    expected="a number",
+                    expected="a finite number",
                     found=("NULL" if pd.isna(cell) else repr(cell)) + " from the view's SQL",
-                    fix=f"leave such rows out of the view (WHERE {name} IS NOT NULL), or read another row or column",
+                    fix=f"leave such rows out of the view (WHERE isfinite({name})), or read another row or column",
                 )
             source = next((s for s in sources if isinstance(s, Source)), None)
             raise ReportError.at(
@@ -278,9 +282,10 @@ def _spread(
             )
         scale = 1.0 if fmt.scale == 100 else 100.0
         ns, n_unit = _sample_sizes(uncertain.n, frame, units, datasets, fail, column)
+        _check_trials(values, ns, fail)
         intervals = []
         for v, n in zip(values, ns, strict=True):
-            if v is None or n is None or n <= 0:
+            if v is None or n is None:
                 intervals.append(None)
                 continue
             low, high = wilson(min(max(round(v / scale * n), 0), n), n)
@@ -288,11 +293,50 @@ def _spread(
         return Spread(tuple(intervals), tuple(ns), n_unit, WILSON + reading)
     if uncertain.se is not None:
         errors = [None if pd.isna(e) else float(e) for e in column(uncertain.se)]
+        _check_errors(values, errors, fail)
         intervals = [None if v is None or e is None else (v - Z * e - widen, v + Z * e + widen) for v, e in zip(values, errors, strict=True)]
         return Spread(tuple(intervals), (None,) * len(values), "", "±1.96 standard errors" + reading)
     lows, highs = column(str(uncertain.lower)), column(str(uncertain.upper))
     intervals = [None if pd.isna(lo) or pd.isna(hi) else (float(lo), float(hi)) for lo, hi in zip(lows, highs, strict=True)]
+    _check_bounds(values, intervals, uncertain, fail)
     return Spread(tuple(intervals), (None,) * len(values), "", f"the columns {uncertain.lower} and {uncertain.upper}")
+
+
+def _check_trials(values: list[float | None], ns: list[int | None], fail: Any) -> None:
+    """Each value with a sample size of 1 or more: a value with no trials behind it would read as exact, beating any other."""
+    for position, (v, n) in enumerate(zip(values, ns, strict=True)):
+        if v is not None and (n is None or n <= 0):
+            raise fail(
+                f"row {position + 1} has {'no sample size' if n is None else f'a sample size of {n}'}",
+                expected="a whole number of trials, 1 or more, for each value",
+                found="an empty cell" if n is None else str(n),
+                fix="fill in the number of trials behind the value (or leave the value empty too)",
+            )
+
+
+def _check_errors(values: list[float | None], errors: list[float | None], fail: Any) -> None:
+    """Each value with a standard error of 0 or more."""
+    for position, (v, e) in enumerate(zip(values, errors, strict=True)):
+        if v is not None and (e is None or e < 0 or not math.isfinite(e)):
+            raise fail(
+                f"row {position + 1} has {'no standard error' if e is None else f'a standard error of {e:g}'}",
+                expected="a standard error of 0 or more for each value",
+                found="an empty cell" if e is None else f"{e:g}",
+                fix="fill in the value's standard error (it cannot be negative)",
+            )
+
+
+def _check_bounds(values: list[float | None], intervals: list[tuple[float, float] | None], uncertain: spec_model.Uncertainty, fail: Any) -> None:
+    """Each value with an interval around it."""
+    for position, (v, bounds) in enumerate(zip(values, intervals, strict=True)):
+        if v is not None and (bounds is None or not bounds[0] <= v <= bounds[1]):
+            said = "is missing" if bounds is None else f"runs from {bounds[0]:g} to {bounds[1]:g}, leaving out its value {v:g}"
+            raise fail(
+                f"row {position + 1}'s interval {said}",
+                expected=f"a lower bound at most the value and an upper bound at least it ({uncertain.lower} <= value <= {uncertain.upper})",
+                found="an empty cell" if bounds is None else f"{bounds[0]:g} to {bounds[1]:g}",
+                fix="correct the bounds of the interval",
+            )
 
 
 def _sample_sizes(
@@ -302,17 +346,27 @@ def _sample_sizes(
     if isinstance(n, int):
         return [n] * len(frame), ""
     if isinstance(n, str):
-        return [None if pd.isna(v) else int(v) for v in column(n)], units.get(n, "")
+        return [_trials(v, fail) for v in column(n)], units.get(n, "")
     if n.dataset not in datasets:
         raise fail(f"no dataset called {n.dataset!r} for the sample sizes", expected=", ".join(datasets), found=n.dataset)
     lookup = datasets[n.dataset]
     lookup.field(n.key), lookup.field(n.column)
-    sizes = {str(k): int(v) for k, v in zip(lookup.frame[n.key], lookup.frame[n.column], strict=True) if not pd.isna(v)}
+    sizes = {str(k): _trials(v, fail) for k, v in zip(lookup.frame[n.key], lookup.frame[n.column], strict=True) if not pd.isna(v)}
     keys = column(n.key)
     missing = sorted({str(k) for k in keys} - set(sizes))
     if missing:
         raise fail(f"{n.dataset!r} has no sample size for {', '.join(missing)}", expected=f"a row of {lookup.path} for each {n.key}", found="none")
     return [sizes[str(k)] for k in keys], lookup.field(n.column).unit or ""
+
+
+def _trials(value: Any, fail: Any) -> int | None:
+    """A sample size as a whole number of trials (None for an empty cell); a fraction or an infinity is a located error."""
+    if pd.isna(value):
+        return None
+    number = float(value)
+    if not math.isfinite(number) or not number.is_integer():
+        raise fail("a sample size is not a whole number", expected="a whole number of trials", found=f"{number:g}", fix="give the number of trials")
+    return int(number)
 
 
 def _dataset_spread(entry: spec_model.DataTable, dataset: Dataset, datasets: dict[str, Dataset], spec_file: str) -> Spread | None:

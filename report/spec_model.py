@@ -398,6 +398,8 @@ class Uncertainty(Block):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Uncertainty:
+        if isinstance(self.n, int) and not isinstance(self.n, bool) and self.n < 1:
+            raise ValueError(f"a sample size is a whole number of trials, 1 or more, not {self.n}")
         if (self.lower is None) != (self.upper is None):
             raise ValueError("give lower and upper together")
         kinds = [name for name, given in (("n", self.n is not None), ("se", self.se is not None), ("lower/upper", self.lower is not None)) if given]

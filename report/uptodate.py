@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -11,6 +12,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from report import keeper
 from report.project import cache_folder
 
 INPUT_FOLDERS = ("data", "templates", "docs", "report")
@@ -29,6 +31,10 @@ PACKAGES = (
     "jinja2",
     "markupsafe",
     "pyyaml",
+    "duckdb",
+    "pydantic",
+    "numpy",
+    "sqlglot",
 )
 
 
@@ -87,8 +93,9 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def _manifest(site_dir: Path) -> dict[str, list[int]]:
-    return {p.relative_to(site_dir).as_posix(): [p.stat().st_size, p.stat().st_mtime_ns] for p in sorted(site_dir.rglob("*")) if p.is_file()}
+def _manifest(site_dir: Path) -> dict[str, str]:
+    """Every file of the site by the digest of its bytes (a file edited with its size and time put back is still seen)."""
+    return {p.relative_to(site_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(site_dir.rglob("*")) if p.is_file()}
 
 
 def _state_file(root: Path, site_dir: Path) -> Path:
@@ -102,14 +109,16 @@ def up_to_date(root: Path, site_dir: Path, key: str) -> bool:
     if not site_dir.is_dir() or not state.is_file():
         return False
     try:
-        recorded = json.loads(state.read_text(encoding="utf-8"))
+        content = keeper.unseal(state.read_bytes(), "build state")
+        recorded = json.loads(content) if content is not None else {}
+        return bool(isinstance(recorded, dict) and recorded.get("key") == key and recorded.get("site") == _manifest(site_dir))
     except (OSError, ValueError):
         return False
-    return bool(recorded.get("key") == key and recorded.get("site") == _manifest(site_dir))
 
 
 def record(root: Path, site_dir: Path, key: str) -> None:
     """Remember the key of the build just published into ``site_dir``."""
     state = _state_file(root, site_dir)
-    state.parent.mkdir(parents=True, exist_ok=True)
-    state.write_text(json.dumps({"key": key, "site": _manifest(site_dir)}, sort_keys=True), encoding="utf-8")
+    with contextlib.suppress(OSError):  # not remembered: the next build runs in full
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_bytes(keeper.seal(json.dumps({"key": key, "site": _manifest(site_dir)}, sort_keys=True).encode(), "build state"))

@@ -13,6 +13,7 @@ import contextlib
 import datetime
 import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -24,9 +25,10 @@ import sqlglot
 from sqlglot import exp
 
 from report import lineage
-from report.bigdata import connect, quote, spilling
+from report.bigdata import connect, locked, quote, spilling, watched
 from report.data import Dataset
 from report.errors import ReportError
+from report.limits import Limits, limits
 from report.provenance import MAX_WHERE, AnySource, Rows, Source, ViewSource
 
 MAX_VIEW_ROWS = 100_000  # a view larger than this stays in DuckDB: charts and claims read views that aggregate
@@ -122,6 +124,15 @@ class Session:
             raise self._error(f"view {name!r} has the name of a table it could read", line, fix="give the view another name")
         statements = self._statements(sql, line)
         tree = _tree(self.con, sql)
+        reaching = _reaching(tree)
+        if reaching:
+            raise self._error(
+                f"view {name!r} calls {reaching}, which reads the machine rather than the data",
+                line,
+                expected="tables, views and functions of their values",
+                found=reaching,
+                fix="read a dataset or a view by its name; settings, files and the database's catalog are out of a view's reach",
+            )
         known = {table.lower(): table for table in self.files}
         ctes = {cte.lower() for cte in _cte_names(tree)}
         mentioned = {table.lower() for table in _base_tables(tree)}
@@ -136,16 +147,23 @@ class Session:
                 found=", ".join(unknown),
                 fix="read a dataset of data/datapackage.yaml or a view declared above this one, by its name",
             )
-        try:
-            self.con.execute(f"CREATE TEMP VIEW {quote(name)} AS {statements}")
-            rows = int(self.con.execute(f"SELECT count(*) FROM {quote(name)}").fetchone()[0])
-            frame = self.con.execute(f"SELECT * FROM {quote(name)}").df() if rows <= MAX_VIEW_ROWS else None
-        except duckdb.Error as error:
-            raise self._error(f"view {name!r} does not run: {_message(error)}", line, fix="correct the SQL (DuckDB's dialect)") from None
-        files = tuple(dict.fromkeys(f for table in read for f in self.files.get(table, ())))
-        self.files[name] = files
-        self.columns[name] = _named_columns(sql) | {c for table in read for c in self.columns.get(table, set())}
-        traced = self._trace(name, statements, frame)
+        bounds = limits()
+        with watched(self.con, bounds.view_seconds):
+            try:
+                self.con.execute(f"CREATE TEMP VIEW {quote(name)} AS {statements}")
+                rows = int(self.con.execute(f"SELECT count(*) FROM {quote(name)}").fetchall()[0][0])
+                frame = self._rows(name, line, bounds) if rows <= MAX_VIEW_ROWS else None
+            except duckdb.InterruptException:
+                raise self._slow(name, line, bounds) from None
+            except duckdb.Error as error:
+                raise self._error(f"view {name!r} does not run: {_message(error)}", line, fix="correct the SQL (DuckDB's dialect)") from None
+            files = tuple(dict.fromkeys(f for table in read for f in self.files.get(table, ())))
+            self.files[name] = files
+            self.columns[name] = _named_columns(sql) | {c for table in read for c in self.columns.get(table, set())}
+            try:
+                traced = self._trace(name, statements, frame)
+            except duckdb.InterruptException:
+                raise self._slow(name, line, bounds) from None
         if frame is None:
             return ViewResult(None, rows, (), files)
         if traced is None:
@@ -166,6 +184,8 @@ class Session:
             if frame is None:
                 return None
             traced: pd.DataFrame = self.con.execute(f"SELECT * FROM {lineage.SCHEMA}.{quote(name)}").df()
+        except duckdb.InterruptException:
+            raise
         except (lineage.Unsupported, duckdb.Error, sqlglot.errors.SqlglotError, AttributeError, TypeError, ValueError, KeyError):
             # what the rewrite cannot follow, or follows into SQL DuckDB refuses: the view's values say so, with no count
             self.shapes.pop(name, None)
@@ -174,6 +194,31 @@ class Session:
             self.shapes.pop(name, None)
             return None
         return traced
+
+    def _rows(self, name: str, line: int | None, bounds: Limits) -> pd.DataFrame:
+        """The view's rows, held in memory for charts and claims, unless they would take more than the limit."""
+        columns = self.con.execute(f"DESCRIBE {quote(name)}").fetchall()
+        sizes = " + ".join(f"coalesce(sum(strlen(CAST({quote(str(c[0]))} AS VARCHAR))), 0)" for c in columns) or "0"
+        size = int(self.con.execute(f"SELECT {sizes} FROM {quote(name)}").fetchall()[0][0])
+        if size > bounds.view_mb * 1_000_000:
+            raise self._error(
+                f"view {name!r} holds {size / 1_000_000:,.0f} MB of values, more than a report holds in memory",
+                line,
+                expected=f"at most {bounds.view_mb:g} MB",
+                found=f"{size / 1_000_000:,.0f} MB",
+                fix="aggregate or select fewer columns (long texts are rarely what a chart needs), " + bounds.raise_fix("view_mb"),
+            )
+        frame: pd.DataFrame = self.con.execute(f"SELECT * FROM {quote(name)}").df()
+        return frame
+
+    def _slow(self, name: str, line: int | None, bounds: Limits) -> ReportError:
+        return self._error(
+            f"view {name!r} took longer than {bounds.view_seconds:g} s and was stopped",
+            line,
+            expected=f"a view that runs within {bounds.view_seconds:g} s",
+            found="a query still running (a recursive WITH, a join of every row with every row, a huge range?)",
+            fix="make the view cheaper (join on keys, aggregate first), " + bounds.raise_fix("view_seconds"),
+        )
 
     def _describe(self, sql: str) -> list[tuple[str, str]]:
         relation = self.con.sql(sql)
@@ -356,8 +401,7 @@ def session(spec_file: str, datasets: dict[str, Dataset]) -> Iterator[Session]:
             else:
                 con.register(f"__rows{index}", dataset.frame.assign(__line=np.asarray(dataset.lines, dtype=np.int64)))
                 opened.add_dataset(dataset, f"__rows{index}", "__line")
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
+        locked(con)
         yield opened
 
 
@@ -372,6 +416,26 @@ def _tree(con: Any, sql: str) -> dict[str, Any]:
     except Exception:  # the serialiser does not know every statement; the tables read are then checked by DuckDB alone
         return {}
     return parsed if not parsed.get("error") else {}
+
+
+# Functions a view may read rows from (besides tables): their rows are made from their arguments alone
+TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+# Functions that read the machine (settings, files, the catalog, the environment) rather than a value
+MACHINE = re.compile(r"^(duckdb_|pragma_|pg_|current_(setting|database|catalog|schema|schemas|user|query|role)$|getenv$|version$|user$|session_user$|txid_)")
+
+
+def _reaching(tree: dict[str, Any]) -> str | None:
+    """The first function of a view's parse tree that reads the machine, or any table function but a few that make rows
+    from their arguments; 'its SQL, which cannot be checked' when DuckDB gives no tree (fail closed)."""
+    if not tree:
+        return "SQL the build cannot check"
+    for node in _walk(tree):
+        name = str(node.get("function_name") or (node.get("function") or {}).get("function_name") or "").lower()
+        if node.get("type") == "TABLE_FUNCTION" and name not in TABLE_FUNCTIONS:
+            return f"{name}()"
+        if node.get("class") == "FUNCTION" and MACHINE.match(name):
+            return f"{name}()"
+    return None
 
 
 def _walk(value: Any) -> Iterator[dict[str, Any]]:

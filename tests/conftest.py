@@ -21,9 +21,8 @@ PROJECT_PARTS = ("data", "templates", "docs", "report", "mkdocs.yml")
 def copy_project(destination: Path) -> Path:
     """A copy of the project's inputs (data, templates, docs, package, mkdocs.yml) to change freely.
 
-    The chart renders the project has cached come along: they are keyed by each chart's spec, so a copy
-    renders only the charts its changes touch, as a real rebuild would. So do the compiled templates (a copy's own
-    page templates compile anew: their code is kept by path).
+    The chart renders the project has cached come along: they are keyed by each chart's spec (and sealed with this
+    user's key), so a copy renders only the charts its changes touch, as a real rebuild would.
     """
     destination.mkdir(parents=True, exist_ok=True)
     for part in PROJECT_PARTS:
@@ -35,9 +34,6 @@ def copy_project(destination: Path) -> Path:
     renders = shipped_renders()
     if renders.is_dir():
         linked_copy(renders, destination / ".cache" / "charts", ignore=shutil.ignore_patterns("*.tmp", ".*"))
-    templates = ROOT / ".cache" / "templates"  # the compiled templates, as a project that built before keeps them
-    if templates.is_dir():
-        linked_copy(templates, destination / ".cache" / "templates", ignore=shutil.ignore_patterns("*.tmp"))
     return destination
 
 

@@ -104,7 +104,15 @@ def test_the_guide_is_not_listed_as_a_report_but_is_in_the_navigation() -> None:
     assert generated.nav[-1] == {"Author&#x27;s guide": "guide/index.md"}
 
 
+def clone(project: Path) -> None:
+    """The copy made a git checkout, as a clone of the repository is."""
+    git = ["git", "-c", "user.name=Author", "-c", "user.email=author@example.org"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "clone"]):
+        subprocess.run([*git, *command], cwd=project, check=True, capture_output=True)
+
+
 def test_init_turns_a_clone_into_a_site_of_ones_own(project: Path, tmp_path: Path) -> None:
+    clone(project)
     dry = run("init", "--title", "Team results", root=project)
     assert dry.returncode == 0 and "init would:" in dry.stdout and (project / "templates" / "reports" / "figure6.yaml").is_file()
     done = run("init", "--title", "Team results", "--site-url", "https://team.example.org/results/", "--yes", root=project)
@@ -123,10 +131,27 @@ def test_init_turns_a_clone_into_a_site_of_ones_own(project: Path, tmp_path: Pat
     assert "Team results. Built from data by build_report.py." in home
 
 
+def test_init_refuses_where_git_cannot_say_the_files_are_as_cloned(project: Path) -> None:
+    """A ZIP download, or a folder git refuses to read: init cannot prove the examples unchanged, so it removes nothing."""
+    before = {p: p.read_bytes() for p in (project / "data").iterdir()}
+    refused = run("init", "--title", "Mine", "--yes", root=project)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "git cannot say whether these are" in refused.stderr and "run init in a git clone" in refused.stderr
+    assert {p: p.read_bytes() for p in (project / "data").iterdir()} == before
+    assert (project / "templates" / "reports" / "figure6.yaml").is_file()
+
+
+def test_init_writes_the_title_and_footer_as_text_never_as_markup(project: Path) -> None:
+    clone(project)
+    title, footer = "R&D <script>alert(1)</script>", "<img src=x onerror=alert(1)> by us"
+    assert run("init", "--title", title, "--footer", footer, "--yes", root=project).returncode == 0
+    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "<script>" not in config and "<img" not in config
+    assert "R&amp;D &lt;script&gt;alert(1)&lt;/script&gt;" in config and "&lt;img src=x onerror=alert(1)&gt; by us" in config
+
+
 def test_init_never_removes_work_of_ones_own(project: Path) -> None:
-    git = ["git", "-c", "user.name=Author", "-c", "user.email=author@example.org"]
-    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "clone"]):
-        subprocess.run([*git, *command], cwd=project, check=True, capture_output=True)
+    clone(project)
     replace_in(project / "templates" / "reports" / "table2.yaml", "nav_title: Table 2", "nav_title: My table")
     refused = run("init", "--title", "Mine", "--yes", root=project)
     assert refused.returncode == 1 and "new or changed since the last commit" in refused.stderr and "table2.yaml" in refused.stderr

@@ -40,7 +40,7 @@ def test_shipped_data_loads_with_types_and_lines() -> None:
     assert len(datasets["table2_offline_selection"].frame) == 32
     assert samples.field("math500_accuracy").unit == "%"
     weather = datasets["example_city_weather"]
-    assert str(weather.frame["month"].dtype) == "datetime64[ns]" and weather.field("month").temporal
+    assert str(weather.frame["month"].dtype) == "datetime64[us]" and weather.field("month").temporal
     assert str(weather.frame["rainy_days"].dtype) == "Int64"
 
 
@@ -135,3 +135,25 @@ def test_a_dataset_is_parsed_once_per_process_and_again_once_its_csv_changes(pro
         changed = load_package(project / "data", project)
     assert calls[-1] == "data/figure6_prm_size.csv" and len(calls) == len(first) + 1
     assert 70.2 in changed["figure6_prm_size"].frame["math500_accuracy"].tolist()
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["small", "large"])
+def test_dates_far_from_today_are_read_as_written(tmp_path: Path, large: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An open end written 9999-12-31, or a first day 0001-01-01, is a date like any other (not past a calendar's range)."""
+    from report import bigdata
+
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    for file in (ROOT / "data").iterdir():
+        (project / "data" / file.name).write_bytes(file.read_bytes())
+    with (project / "data" / "example_city_weather.csv").open("a", encoding="utf-8") as rows:
+        rows.write("Nowhere,0001-01-01,1.0,1.0,0.5,1.5,1\nNowhere,9999-12-31,2.0,2.0,1.5,2.5,2\n")
+    if large:
+        monkeypatch.setattr(bigdata, "LARGE_BYTES", 0)
+    weather = load_package(project / "data", project)["example_city_weather"]
+    if large:  # kept by DuckDB: the data page's summary of the column gives its range
+        (month,) = [column for column in weather.summary if column["column_name"] == "month"]
+        assert (month["min"], month["max"]) == ("0001-01-01", "9999-12-31")
+    else:
+        months = weather.frame["month"]
+        assert (str(months.min().date()), str(months.max().date())) == ("0001-01-01", "9999-12-31")

@@ -501,6 +501,7 @@ def test_serve_reports_a_spec_mistake_and_keeps_serving_the_last_good_site(tmp_p
             [sys.executable, str(ROOT / "build_report.py"), "--root", str(project), "serve", "--dev-addr", f"127.0.0.1:{port}"],
             stdout=output,
             stderr=subprocess.STDOUT,
+            env={**os.environ, "REPORT_TEMPLATE_SECONDS": "2"},
         )
     try:
         mount = urllib.parse.urlsplit(yaml.safe_load((project / "mkdocs.yml").read_text(encoding="utf-8"))["site_url"]).path
@@ -524,6 +525,22 @@ def test_serve_reports_a_spec_mistake_and_keeps_serving_the_last_good_site(tmp_p
         assert "appear stuck" not in text and "Traceback" not in text
         assert "Offline data selection" in _get(page)
         assert server.poll() is None
+        # A rebuild that would never end stops at its limit, and the next save is built
+        edit(TABLE2, "    at_leats: 3\n", "")(project)
+        page_template = project / "templates/reports/table2.md.j2"
+        written = page_template.read_text(encoding="utf-8")
+        endless = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+        page_template.write_text(written.replace("## Overview\n", f"## Overview\n\n{endless}\n", 1), encoding="utf-8")
+        deadline = time.monotonic() + 60
+        while "took longer than 2 s" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert "took longer than 2 s (REPORT_TEMPLATE_SECONDS)" in log.read_text(), log.read_text()
+        page_template.write_text(written.replace("## Overview\n", "## Overview\n\nBuilt again after the limit.\n", 1), encoding="utf-8")
+        deadline = time.monotonic() + 60
+        while "Built again after the limit." not in _get(page) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert "Built again after the limit." in _get(page)
+        assert server.poll() is None and "Traceback" not in log.read_text()
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -48,11 +48,18 @@ def pages(site: Path) -> dict[str, Page]:
     return {p.relative_to(site).as_posix(): parse(p) for p in sorted(site.rglob("*.html"))}
 
 
+BLANK = b'<svg xmlns="http://www.w3.org/2000/svg" class="marks" width="10" height="10" viewBox="0 0 10 10"></svg>'
+
+
+def blank(text: str, chart_id: str, png: bool = True) -> tuple[bytes, bytes | None, dict[str, object]]:
+    """A chart drawn as an empty SVG (a function of its module: drawings may be made in another process)."""
+    return BLANK, b"PNG" if png else None, {}
+
+
 def test_anchors_survive_a_data_change_that_keeps_the_orderings(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The anchors a discussion links to are the page's (sections, figures, claims), not those inside drawings: every
     # chart is drawn here as an empty SVG, in a fraction of the time (drawing is tested elsewhere).
-    blank = b'<svg xmlns="http://www.w3.org/2000/svg" class="marks" width="10" height="10" viewBox="0 0 10 10"></svg>'
-    monkeypatch.setattr(figures, "draw", lambda text, chart_id, png=True: (blank, b"PNG" if png else None, {}))
+    monkeypatch.setattr(figures, "draw", blank)
     monkeypatch.setattr(figures, "rasterise", lambda svg: b"PNG")
     publish(project, generate(Project(project), cache=RenderCache(None)), tmp_path / "before")
     changed = 0

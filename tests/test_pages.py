@@ -144,26 +144,26 @@ def test_the_home_page_shows_a_card_per_listed_report(pages: dict[str, str]) -> 
 
 
 def test_compiled_templates_are_reused_only_under_the_settings_they_were_compiled_with(tmp_path: Path) -> None:
-    """A template's compiled code kept in .cache/templates is run again for the same source and settings, never for others
-    (code compiled with other whitespace rules would render the page differently)."""
+    """A template's compiled code, kept in memory, is run again for the same source and settings, never for others (code
+    compiled with other whitespace rules would render the page differently), and nothing of it is written to disk."""
     import jinja2
 
     from report.sandbox import CompiledTemplates
 
     (tmp_path / "page.md.j2").write_text("  {% if true %}\n  shown\n  {% endif %}\n", encoding="utf-8")
-    folder = tmp_path / "compiled"
+    compiled = CompiledTemplates()
 
     def render(**settings: bool) -> str:
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path), bytecode_cache=CompiledTemplates(folder), **settings)
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path), bytecode_cache=compiled, **settings)
         return env.get_template("page.md.j2").render()
 
     assert render(trim_blocks=True) == "    shown\n  "
-    kept = sorted(folder.iterdir())
-    assert len(kept) == 1
-    stamp = kept[0].stat().st_mtime_ns
-    assert render(trim_blocks=True) == "    shown\n  " and kept[0].stat().st_mtime_ns == stamp  # read back, not compiled anew
+    assert len(compiled.kept) == 1
+    kept = dict(compiled.kept)
+    assert render(trim_blocks=True) == "    shown\n  " and compiled.kept == kept  # reused, not compiled anew
     assert render(trim_blocks=True, lstrip_blocks=True) == "  shown\n"  # other settings: compiled anew, not the kept code
     assert render() == "  \n  shown\n  "
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["page.md.j2"]
 
 
 def test_code_compiled_outside_the_sandbox_never_runs_in_it(tmp_path: Path) -> None:
@@ -175,10 +175,9 @@ def test_code_compiled_outside_the_sandbox_never_runs_in_it(tmp_path: Path) -> N
     from report.sandbox import CompiledTemplates, sandboxed
 
     (tmp_path / "page.md.j2").write_text("{{ made() }}", encoding="utf-8")
-    folder = tmp_path / "compiled"
-    plain = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path), bytecode_cache=CompiledTemplates(folder))
+    compiled = CompiledTemplates()
+    plain = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path), bytecode_cache=compiled)
     assert plain.get_template("page.md.j2").render(made=dict) == "{}"
-    assert len(list(folder.iterdir())) == 1
-    boxed = sandboxed(finalize=str, loader=jinja2.FileSystemLoader(tmp_path), bytecode_cache=CompiledTemplates(folder))
+    boxed = sandboxed(finalize=str, loader=jinja2.FileSystemLoader(tmp_path), bytecode_cache=compiled)
     with pytest.raises(SecurityError):
         boxed.get_template("page.md.j2").render(made=dict)

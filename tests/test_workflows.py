@@ -150,10 +150,17 @@ def test_test_workflow() -> None:
     assert str(python["python-version"]) == "3.11"
     assert python["cache"] == "pip"
     assert "requirements-dev.lock" in python["cache-dependency-path"]
-    cache = step_using(workflow, "actions/cache")["with"]
-    assert cache["path"] == ".cache/charts"
+    cache_step = step_using(workflow, "actions/cache")
+    cache = cache_step["with"]
+    assert cache["path"].split() == [".cache/charts", "~/.cache/report-site"]  # the renders, and the key that sealed them
     assert all(part in cache["key"] for part in ("hashFiles(", "data/**", "templates/**", "report/**", ".lock"))
     assert cache["restore-keys"].strip()
+    assert cache_step["if"] == "${{ inputs.chart-cache == 'true' }}"
+
+
+def test_the_published_build_trusts_no_cache_another_run_wrote() -> None:
+    prepare = next(step for step in job_steps(load("pages.yml")) if step.get("uses") == PREPARE)
+    assert prepare["with"]["chart-cache"] == "false"
 
 
 def test_pages_triggers() -> None:
