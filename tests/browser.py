@@ -6,6 +6,7 @@ import functools
 import os
 import re
 import shutil
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,10 +53,18 @@ class QuietHandler(SimpleHTTPRequestHandler):
         """Drop the access log line."""
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A server that says nothing when the browser drops a connection it no longer needs (a page closed mid-load)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def serve(directory: Path) -> Iterator[str]:
     """Serve ``directory`` on 127.0.0.1 (a free port) from a daemon thread; yield its base URL, ending in /."""
-    server = ThreadingHTTPServer((LOCAL_HOST, 0), functools.partial(QuietHandler, directory=str(directory)))
+    server = QuietServer((LOCAL_HOST, 0), functools.partial(QuietHandler, directory=str(directory)))
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
     thread.start()
     try:
