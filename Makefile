@@ -26,8 +26,8 @@ deps: $(DEV_STAMP)
 
 # The type check (one core, about 15 s when its cache is cold) runs beside the tests; its verdict prints after theirs.
 test: $(DEV_STAMP)
-	$(BIN)/ruff check report tests build_report.py
-	$(BIN)/ruff format --check report tests build_report.py
+	$(BIN)/ruff check claimsite tests build_report.py
+	$(BIN)/ruff format --check claimsite tests build_report.py
 	@echo "$(BIN)/mypy & $(BIN)/python -m pytest $(PYTEST_ARGS)"
 	@$(BIN)/mypy > $(VENV)/mypy.out 2>&1 & typed=$$!; \
 	$(BIN)/python -m pytest $(PYTEST_ARGS); tested=$$?; \
@@ -44,11 +44,11 @@ snapshots: $(DEV_STAMP)
 	UPDATE_SNAPSHOTS=1 $(BIN)/python -m pytest -q tests/test_pages.py -k snapshot
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check report tests build_report.py
+	$(BIN)/ruff check claimsite tests build_report.py
 
 format: $(DEV_STAMP)
-	$(BIN)/ruff format report tests build_report.py
-	$(BIN)/ruff check --fix report tests build_report.py
+	$(BIN)/ruff format claimsite tests build_report.py
+	$(BIN)/ruff check --fix claimsite tests build_report.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,13 +56,15 @@ $(VENV)/bin/python:
 
 # Bytecode is compiled once at install: where the environment sets PYTHONDONTWRITEBYTECODE,
 # every build would otherwise compile its libraries anew (about 2 s a build).
-$(SITE_STAMP): requirements.lock | $(VENV)/bin/python
+$(SITE_STAMP): requirements.lock pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null || true
 	touch $@
 
-$(DEV_STAMP): requirements-dev.lock | $(VENV)/bin/python
+$(DEV_STAMP): requirements-dev.lock pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null || true
 	touch $@ $(SITE_STAMP)
 
@@ -82,7 +84,7 @@ vendor:
 	rm -rf .cache/vendor && mkdir -p .cache/vendor/vega .cache/vendor/axe
 	cd .cache/vendor/vega && npm pack --silent vega@$(VEGA_VERSION) && tar xzf vega-$(VEGA_VERSION).tgz
 	cd .cache/vendor/axe && npm pack --silent axe-core@$(AXE_VERSION) && tar xzf axe-core-$(AXE_VERSION).tgz
-	cp .cache/vendor/vega/package/build/vega.min.js .cache/vendor/vega/package/LICENSE docs/assets/vendor/vega/
+	cp .cache/vendor/vega/package/build/vega.min.js .cache/vendor/vega/package/LICENSE claimsite/site/theme/assets/vendor/vega/
 	cp .cache/vendor/axe/package/axe.min.js .cache/vendor/axe/package/LICENSE tests/vendor/axe-core/
 
 clean:

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Build the report site from the CSVs in data/: ``python build_report.py build|check|serve|diff|new|init``."""
+"""Build this repository's example site with the engine beside it: ``python build_report.py build|check|serve|diff|new|init``.
+
+The same commands as ``claimsite``, the engine's console command, which an author's own project runs instead.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import os
 import sys
+from importlib import metadata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -13,9 +17,17 @@ VENV = HERE / ".venv"
 NEEDED = ("yaml", "pydantic", "jinja2", "pandas", "altair", "mkdocs", "frictionless", "vl_convert")
 
 
+def _installed() -> bool:
+    """Whether the engine is installed here, so that MkDocs finds its plugin (``make site`` installs it)."""
+    try:
+        return bool(metadata.entry_points(group="mkdocs.plugins", name="claimsite"))
+    except Exception:
+        return False
+
+
 def _ensure_libraries() -> None:
     """Run under the project's .venv when the libraries are not importable here, or say how to install them."""
-    missing = [name for name in NEEDED if importlib.util.find_spec(name) is None]
+    missing = [name for name in NEEDED if importlib.util.find_spec(name) is None] + ([] if _installed() else ["claimsite"])
     if not missing:
         return
     python = VENV / "bin" / "python"
@@ -31,6 +43,6 @@ def _ensure_libraries() -> None:
 if __name__ == "__main__":
     _ensure_libraries()
     sys.path.insert(0, str(HERE))
-    from report.cli import main
+    from claimsite.cli.main import main
 
     sys.exit(main())

@@ -26,7 +26,7 @@ BENCH = ROOT / "bench"
 WORK = BENCH / ".work"
 PEERS = BENCH / ".peers"
 PYCACHE = WORK / "pycache"
-PROJECT_PARTS = ("data", "templates", "docs", "report", "mkdocs.yml", "build_report.py")
+PROJECT_PARTS = ("data", "templates", "docs", "claimsite", "pyproject.toml", "mkdocs.yml", "build_report.py")
 BUILT = re.compile(r"([\d,]+) charts? rendered, ([\d,]+) files? changed")
 
 

@@ -1,6 +1,6 @@
 """Run inside a fresh child process: time each stage of one build of the project at ROOT, print the timings as JSON.
 
-``stages``: imports, then the seconds of each stage of the build as the build's own clock (report.build.Clock)
+``stages``: imports, then the seconds of each stage of the build as the build's own clock (claimsite.site.build.Clock)
 measures them, and the MkDocs publish; the chart engines start as the command line starts them.
 ``export``: write the generated pages and files into ROOT/docs and a hook-free ROOT/mkdocs-bare.yml, for a bare
 ``mkdocs build`` of the same pages.
@@ -17,7 +17,17 @@ from pathlib import Path
 from typing import Any
 
 # The libraries a build needs, imported first so each one's import time is its own (in this order).
-LIBRARIES = ("pandas", "altair", "vl_convert", "jinja2", "frictionless", "mkdocs.commands.build", "mkdocs.config", "report.build", "report.site")
+LIBRARIES = (
+    "pandas",
+    "altair",
+    "vl_convert",
+    "jinja2",
+    "frictionless",
+    "mkdocs.commands.build",
+    "mkdocs.config",
+    "claimsite.site.build",
+    "claimsite.site.publish",
+)
 
 
 def chart_datasets(rendered: Any) -> dict[str, list[str]]:
@@ -33,8 +43,8 @@ def chart_datasets(rendered: Any) -> dict[str, list[str]]:
 
 def stages(root: Path, site_dir: Path) -> dict[str, Any]:
     """One timed build of the project at ``root``: seconds per stage and per imported library."""
-    from report.engine import engine_for
-    from report.project import Project
+    from claimsite.charts.engine import engine_for
+    from claimsite.core.project import Project
 
     project = Project(root)
     with engine_for(project.cache) as engine:
@@ -43,8 +53,8 @@ def stages(root: Path, site_dir: Path) -> dict[str, Any]:
             started = time.perf_counter()
             importlib.import_module(name)
             libraries[name] = round(time.perf_counter() - started, 4)
-        build = sys.modules["report.build"]
-        site = sys.modules["report.site"]
+        build = sys.modules["claimsite.site.build"]
+        site = sys.modules["claimsite.site.publish"]
         clock = build.Clock(seconds={"imports": sum(libraries.values())})
         order = ("imports", *build.STAGES, "mkdocs")  # the build's own stages, between its imports and MkDocs
         generated = build.generate(project, engine=engine, clock=clock)
@@ -68,8 +78,8 @@ def export(root: Path) -> dict[str, Any]:
     """Write the generated site into ``root``/docs and a MkDocs config without the hooks, with the same navigation."""
     import yaml
 
-    from report.build import generate
-    from report.project import Project
+    from claimsite.core.project import Project
+    from claimsite.site.build import generate
 
     generated = generate(Project(root))
     docs = root / "docs"

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from report.pages import Generated
+    from claimsite.pages.render import Generated
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_PARTS = ("data", "templates", "docs", "report", "mkdocs.yml")
+PROJECT_PARTS = ("data", "templates", "docs", "mkdocs.yml")  # the engine is installed, as in an author's project
 
 
 def copy_project(destination: Path) -> Path:
-    """A copy of the project's inputs (data, templates, docs, package, mkdocs.yml) to change freely.
+    """A copy of the project's inputs (data, templates, docs, mkdocs.yml) to change freely.
 
     The chart renders the project has cached come along: they are keyed by each chart's spec (and sealed with this
     user's key), so a copy renders only the charts its changes touch, as a real rebuild would.
@@ -68,9 +68,9 @@ def one_engine() -> Iterator[None]:
 def rendered_once(one_engine: None) -> Generated:
     """The shipped site's pages and files, generated once per test worker: its charts are drawn into the project's cache,
     and the ones in use kept for the copies."""
-    from report.build import generate
-    from report.figures import RenderCache
-    from report.project import Project
+    from claimsite.charts.figures import RenderCache
+    from claimsite.core.project import Project
+    from claimsite.site.build import generate
 
     shipped = RenderCache(shipped_renders())
     shutil.rmtree(shipped_renders(), ignore_errors=True)
@@ -122,7 +122,7 @@ def replace_in(path: Path, old: str, new: str) -> None:
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory, rendered_once: Generated) -> Path:
     """The shipped site, built once with a strict MkDocs build."""
-    from report.site import publish
+    from claimsite.site.publish import publish
 
     site = tmp_path_factory.mktemp("built") / "site"
     publish(ROOT, rendered_once, site)

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from report.build import generate
-from report.cli import main
-from report.data import load_package
-from report.errors import ReportError
-from report.figures import RenderCache
-from report.project import Project
-from report.site import publish
-from report.spec_model import CHART_KINDS, CHECKS, tag
+from claimsite.charts.figures import RenderCache
+from claimsite.cli.main import main
+from claimsite.core.errors import ReportError
+from claimsite.core.project import Project
+from claimsite.data.load import load_package
+from claimsite.site.build import generate
+from claimsite.site.publish import publish
+from claimsite.spec.model import CHART_KINDS, CHECKS, tag
 from tests.conftest import ROOT, replace_in
 
 FIXTURE_CSV = Path(__file__).parent / "fixtures" / "weather.csv"
@@ -56,7 +56,7 @@ def test_new_scaffolds_a_report_that_builds_at_once(project: Path, tmp_path: Pat
     assert "each row is named by city and year (the primary key)" in result.stdout and "rainfall_mm: in mm (from its name)" in result.stdout
     assert (project / "data" / "weather_by_city.csv").read_bytes() == FIXTURE_CSV.read_bytes()
     spec = (project / "templates" / "reports" / "weather-by-city.yaml").read_text(encoding="utf-8")
-    assert spec.startswith("# yaml-language-server: $schema=../../site/schema/report.schema.json\n# Report spec written by build_report.py new")
+    assert spec.startswith("# yaml-language-server: $schema=../../site/schema/report.schema.json\n# Report spec written by claimsite new")
     assert "kind: line" in spec and "field: rainfall_mm" in spec and "field: sunny_days" in spec
     descriptor = (project / "data" / "datapackage.yaml").read_text(encoding="utf-8")
     assert "name: weather_by_city" in descriptor and "TO CONFIRM" in descriptor and "minimum: 612.4" in descriptor
@@ -128,7 +128,7 @@ def test_init_turns_a_clone_into_a_site_of_ones_own(project: Path, tmp_path: Pat
     assert pages and not any(re.search("reasonflux|zou et al", page, re.IGNORECASE) for page in pages)
     home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert "<title>Reports - Team results</title>" in home and 'href="weather/"' in home
-    assert "Team results. Built from data by build_report.py." in home
+    assert "Team results. Built from data by claimsite." in home
 
 
 def test_init_refuses_where_git_cannot_say_the_files_are_as_cloned(project: Path) -> None:

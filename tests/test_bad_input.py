@@ -22,16 +22,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from report import bigdata
-from report.build import check, generate
-from report.charts import MAX_ROWS
-from report.cli import main
-from report.data import load_package, reference_package
-from report.errors import Problem, ReportError
-from report.figures import RenderCache
-from report.project import Project
-from report.site import publish
-from report.tables import to_csv
+from claimsite.charts.figures import RenderCache
+from claimsite.charts.vegalite import MAX_ROWS
+from claimsite.cli.main import main
+from claimsite.core.errors import Problem, ReportError
+from claimsite.core.project import Project
+from claimsite.core.tables import to_csv
+from claimsite.data import large as bigdata
+from claimsite.data.load import load_package, reference_package
+from claimsite.site.build import check, generate
+from claimsite.site.publish import publish
 from tests.conftest import ROOT, copy_project, replace_in, tree
 
 SAMPLES = "data/figure6_training_samples.csv"

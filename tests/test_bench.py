@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from report.pages import Generated
+from claimsite.pages.render import Generated
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = re.compile(r"\| \d+\.\d\d s \|")

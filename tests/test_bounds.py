@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from report.cli import main
+from claimsite.cli.main import main
 from tests.conftest import ROOT, copy_project, linked_copy, tree
 from tests.test_hardening import DESCRIPTOR, FIGURE6, both, edit, write
 from tests.test_views import LOG_FIELDS, write_log
@@ -338,7 +338,7 @@ def test_two_builds_at_once_on_a_new_large_dataset_both_succeed(tmp_path: Path) 
     with_view("SELECT model, benchmark, avg(correct) AS accuracy FROM eval_log GROUP BY ALL")(project)
     write_log(project / "data" / "eval_log.csv", problems=300)  # past the size a small dataset is, with the default threshold patched below
     env = {**os.environ, "REPORT_WORKERS": "1", "PYTHONPATH": str(ROOT)}
-    script = "import sys; from report import bigdata; bigdata.LARGE_BYTES = 10_000; from report.cli import main; sys.exit(main(sys.argv[1:]))"
+    script = "import sys; from claimsite.data import large; large.LARGE_BYTES = 10_000; from claimsite.cli.main import main; sys.exit(main(sys.argv[1:]))"
     builds = [
         subprocess.Popen([sys.executable, "-c", script, "--root", str(project), "build", "--site-dir", f"site{n}"], env=env, stderr=subprocess.PIPE, text=True)
         for n in (1, 2)
@@ -370,7 +370,7 @@ def test_a_version_in_history_that_does_not_build_leaves_the_current_build_alone
 
 
 def test_a_cache_that_cannot_be_written_costs_time_not_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from report import bigdata
+    from claimsite.data import large as bigdata
 
     project = copy_project(tmp_path / "project")
     with_view("SELECT model, benchmark, avg(correct) AS accuracy FROM eval_log GROUP BY ALL")(project)
@@ -383,7 +383,7 @@ def test_a_cache_that_cannot_be_written_costs_time_not_the_build(tmp_path: Path,
 
 
 def test_the_preview_answers_only_at_its_own_address() -> None:
-    from report.preview import own_host
+    from claimsite.site.preview import own_host
 
     assert own_host("127.0.0.1:8000", "127.0.0.1", 8000) and own_host("localhost:8000", "127.0.0.1", 8000)
     assert not own_host("attacker.example:8000", "127.0.0.1", 8000)  # a name pointed at this machine by another site
@@ -402,7 +402,7 @@ def test_a_header_that_reads_as_a_template_is_written_as_text(tmp_path: Path) ->
 
 
 def test_the_readme_lists_every_limit_as_the_build_sets_it() -> None:
-    from report.limits import documented
+    from claimsite.core.limits import documented
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for variable, default, unit, what in documented():

@@ -21,9 +21,9 @@ import pytest
 import yaml
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from report.build import generate
-from report.project import Project
-from report.site import publish
+from claimsite.core.project import Project
+from claimsite.site.build import generate
+from claimsite.site.publish import publish
 from tests.browser import CHROMIUM_ARGS, NO_CHROMIUM, Watch, find_chromium, luminance, serve, wait_for_charts
 
 pytestmark = pytest.mark.browser
@@ -728,7 +728,7 @@ PAYLOADS = [
 @pytest.fixture(scope="module")
 def payload_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
     """A site built from data whose labels and descriptor text are markup, script and template payloads; served locally."""
-    from report.scaffold import new_report
+    from claimsite.cli.scaffold import new_report
     from tests.conftest import copy_project
 
     project = copy_project(tmp_path_factory.mktemp("payload") / "project")

@@ -9,8 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from report import bigdata, keeper
-from report.cli import main
+from claimsite.cache import keeper
+from claimsite.cli.main import main
+from claimsite.data import large as bigdata
 from tests.conftest import copy_project, tree
 from tests.test_views import AGGREGATE, LOG_FIELDS, add_report, write_log
 
@@ -97,4 +98,4 @@ def test_a_sealed_entry_opens_only_under_its_own_name_and_key(tmp_path: Path, mo
     assert keeper.unseal(b"<svg/>", "chart abc.svg") is None  # never sealed
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another user"))
     assert keeper.unseal(sealed, "chart abc.svg") is None  # another user's key
-    assert oct((tmp_path / "another user" / "report-site" / "key").stat().st_mode & 0o777) == "0o600"
+    assert oct((tmp_path / "another user" / "claimsite" / "key").stat().st_mode & 0o777) == "0o600"

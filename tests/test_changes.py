@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from report.build import generate
-from report.changes import compare, to_markdown
-from report.claims import current_claims
-from report.project import Project
+from claimsite.claims.changes import compare, to_markdown
+from claimsite.claims.check import current_claims
+from claimsite.core.project import Project
+from claimsite.site.build import generate
 from tests.conftest import ROOT, replace_in
 
 PRM_SIZE = "data/figure6_prm_size.csv"

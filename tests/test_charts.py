@@ -8,12 +8,12 @@ import altair as alt
 import jsonschema
 import pytest
 
-from report.charts import Chart, build_charts, field_ref
-from report.data import load_package
-from report.engine import Engine
-from report.figures import RenderCache, render_charts
-from report.project import Project
-from report.spec import load_report
+from claimsite.charts.engine import Engine
+from claimsite.charts.figures import RenderCache, render_charts
+from claimsite.charts.vegalite import Chart, build_charts, field_ref
+from claimsite.core.project import Project
+from claimsite.data.load import load_package
+from claimsite.spec.report import load_report
 from tests.conftest import ROOT
 
 

@@ -10,12 +10,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from report.claims import claims_document, evaluate_all
-from report.data import Dataset, load_package
-from report.errors import ReportError
-from report.pages import Generated
-from report.project import Project
-from report.spec import load_report
+from claimsite.claims.check import claims_document, evaluate_all
+from claimsite.core.errors import ReportError
+from claimsite.core.project import Project
+from claimsite.data.load import Dataset, load_package
+from claimsite.pages.render import Generated
+from claimsite.spec.report import load_report
 from tests.conftest import ROOT
 
 SHOWN_PER_SET = 3  # rows of a value's cited rows mutated one at a time: the first, one in the middle and the last

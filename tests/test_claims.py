@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter
 
-from report.build import check
-from report.claims import evaluate, evaluate_all
-from report.data import Dataset, load_package
-from report.errors import ReportError
-from report.literals import typed_quantities
-from report.project import Project
-from report.spec import Report, load_report
-from report.spec_model import Claim
-from report.strict import load_yaml
+from claimsite.claims.check import evaluate, evaluate_all
+from claimsite.claims.literals import typed_quantities
+from claimsite.core.errors import ReportError
+from claimsite.core.project import Project
+from claimsite.core.strict import load_yaml
+from claimsite.data.load import Dataset, load_package
+from claimsite.site.build import check
+from claimsite.spec.model import Claim
+from claimsite.spec.report import Report, load_report
 from tests.conftest import ROOT, replace_in
 
 SPEC = ROOT / "templates" / "reports" / "figure6.yaml"

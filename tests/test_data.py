@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from report import memo
-from report.data import load_package
-from report.errors import ReportError
+from claimsite.cache import memo
+from claimsite.core.errors import ReportError
+from claimsite.data.load import load_package
 from tests.conftest import ROOT, replace_in
 
 SAMPLES = "data/figure6_training_samples.csv"
@@ -114,7 +114,7 @@ def test_command_line_prints_located_error_without_traceback(project: Path) -> N
 def test_a_dataset_is_parsed_once_per_process_and_again_once_its_csv_changes(project: Path) -> None:
     """The live preview rereads only what changed: the same bytes give the same rows without parsing them again (each
     build its own copy), and a saved change is read at once."""
-    from report import data
+    from claimsite.data import load as data
 
     memo.forget()
     calls: list[str] = []
@@ -140,7 +140,7 @@ def test_a_dataset_is_parsed_once_per_process_and_again_once_its_csv_changes(pro
 @pytest.mark.parametrize("large", [False, True], ids=["small", "large"])
 def test_dates_far_from_today_are_read_as_written(tmp_path: Path, large: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """An open end written 9999-12-31, or a first day 0001-01-01, is a date like any other (not past a calendar's range)."""
-    from report import bigdata
+    from claimsite.data import large as bigdata
 
     project = tmp_path / "project"
     (project / "data").mkdir(parents=True)

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from report.data import load_package
-from report.errors import ReportError
-from report.provenance import MAX_TEXT, ViewSource
-from report.warehouse import ViewResult, session
+from claimsite.core.errors import ReportError
+from claimsite.core.provenance import MAX_TEXT, ViewSource
+from claimsite.data.load import load_package
+from claimsite.views.sql import ViewResult, session
 
 MODELS = ("Osprey-8B", "Heron-3B", "Kite-14B")
 BENCHMARKS = ("Arith", "Logic")
@@ -249,7 +249,7 @@ def test_provenance_stays_short_however_many_rows_feed_a_value(tmp_path: Path) -
 
 
 def test_a_claim_over_a_view_that_fails_cites_lines_of_the_data_file(views: Callable[[str, str], ViewResult]) -> None:
-    from report import provenance
+    from claimsite.core import provenance
 
     result = views("by_model", "SELECT model, avg(correct) AS accuracy FROM log GROUP BY model ORDER BY model")
     cited = provenance.cite(result.sources[0])

@@ -9,11 +9,11 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from report import figures
-from report.build import generate
-from report.figures import RenderCache
-from report.project import Project
-from report.site import publish
+from claimsite.charts import figures
+from claimsite.charts.figures import RenderCache
+from claimsite.core.project import Project
+from claimsite.site.build import generate
+from claimsite.site.publish import publish
 
 SUB_PATH_URL = "https://example.github.io/some-repo/"
 

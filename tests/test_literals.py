@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from report.cli import main
-from report.literals import typed_quantities
-from report.pages import Generated
-from report.project import Project
-from report.strict import load_yaml
+from claimsite.claims.literals import typed_quantities
+from claimsite.cli.main import main
+from claimsite.core.project import Project
+from claimsite.core.strict import load_yaml
+from claimsite.pages.render import Generated
 from tests.conftest import ROOT, replace_in
 
 TABLE2 = "templates/reports/table2.yaml"

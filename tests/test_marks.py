@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from report.cli import main
-from report.spec_model import CHART_KINDS, tag
+from claimsite.cli.main import main
+from claimsite.spec.model import CHART_KINDS, tag
 from tests.conftest import copy_project
 
 MARK = re.compile(r"<path\b([^>]*\baria-label=\"[^\"]*\"[^>]*)/?>")

@@ -12,8 +12,8 @@ import pandas as pd
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from report.data import load_package
-from report.errors import ReportError
+from claimsite.core.errors import ReportError
+from claimsite.data.load import load_package
 
 DESCRIPTOR = """\
 resources:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from report.cli import main
+from claimsite.cli.main import main
 from tests.conftest import copy_project
 
 

@@ -11,14 +11,14 @@ from urllib.parse import urlparse
 
 import pytest
 
-from report.build import generate
-from report.cli import main
-from report.engine import Engine
-from report.errors import ReportError
-from report.figures import RenderCache
-from report.memo import forget
-from report.project import Project
-from report.site import publish
+from claimsite.cache.memo import forget
+from claimsite.charts.engine import Engine
+from claimsite.charts.figures import RenderCache
+from claimsite.cli.main import main
+from claimsite.core.errors import ReportError
+from claimsite.core.project import Project
+from claimsite.site.build import generate
+from claimsite.site.publish import publish
 from tests.conftest import ROOT, replace_in
 
 RESOURCE_ATTRIBUTES = {("script", "src"), ("link", "href"), ("img", "src"), ("source", "src"), ("iframe", "src"), ("video", "src"), ("audio", "src")}
@@ -79,10 +79,10 @@ def test_no_page_waits_for_a_script_before_its_first_paint(built_site: Path) -> 
 
 
 def test_the_sites_own_script_and_stylesheet_are_published_minified(built_site: Path) -> None:
-    """The page loads the site's script and stylesheet without their comments and spaces (docs/ keeps them as written)."""
+    """The page loads the site's script and stylesheet without their comments and spaces (the engine keeps them as written)."""
     for path in ("assets/report.js", "assets/report.css"):
-        published, source = (built_site / path).read_text(encoding="utf-8"), (ROOT / "docs" / path).read_text(encoding="utf-8")
-        assert published.startswith(f"/* Minified by the build from docs/{path} */\n"), path
+        published, source = (built_site / path).read_text(encoding="utf-8"), (ROOT / "claimsite" / "site" / "theme" / path).read_text(encoding="utf-8")
+        assert published.startswith(f"/* Minified by claimsite from its {path} */\n"), path
         assert len(published) < 0.8 * len(source), f"{path}: {len(published)} bytes published from {len(source)}"
 
 
@@ -212,36 +212,38 @@ def test_one_changed_csv_rerenders_only_the_charts_that_read_it(project: Path) -
 def test_the_live_preview_keeps_the_last_good_site_after_a_mistake(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from mkdocs.config import load_config
 
-    from report.mkdocs_hooks import BuildStopped, on_config
-    from report.site import HOOKS
+    from claimsite.site.plugin import NAME, BuildStopped, Session, attach
 
     config = load_config(config_file=str(project / "mkdocs.yml"))
-    monkeypatch.setattr(HOOKS, "current", None)
-    monkeypatch.setattr(HOOKS, "keep_last_good", True)
-    on_config(config)
-    good = HOOKS.current
+    session = Session(keep_last_good=True)
+    attach(config, session)
+    plugin = config.plugins[NAME]
+    plugin.on_config(config)
+    good = session.current
+    assert good is not None
     replace_in(project / "data" / "figure6_prm_size.csv", "7,69.9", "7,69.9%")
-    on_config(config)  # prints the located error, keeps serving the last good site
-    assert HOOKS.current is good
-    monkeypatch.setattr(HOOKS, "keep_last_good", False)
+    plugin.on_config(config)  # prints the located error, keeps serving the last good site
+    assert session.current is good
+    session.keep_last_good = False
     with pytest.raises(BuildStopped, match=r"figure6_prm_size\.csv:5"):
-        on_config(config)
+        plugin.on_config(config)
 
 
 def test_the_live_preview_rebuilds_the_pages_a_change_reaches_and_no_other(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    from report.site import HOOKS
+    from claimsite.site.plugin import Session, attach
 
-    for name, value in (("current", None), ("built", None), ("keep_last_good", True)):
-        monkeypatch.setattr(HOOKS, name, value)
+    session = Session(keep_last_good=True)  # as the live preview gives one to every rebuild
     site = tmp_path / "site"
 
     def rebuild() -> set[str]:
         """A rebuild as the live preview makes it; the pages whose HTML it rewrote."""
         before = {p: p.stat().st_mtime_ns for p in site.rglob("*.html")}
-        build(load_config(config_file=str(project / "mkdocs.yml"), site_dir=str(site)), dirty=True)
+        config = load_config(config_file=str(project / "mkdocs.yml"), site_dir=str(site))
+        attach(config, session)
+        build(config, dirty=True)
         return {p.relative_to(site).as_posix() for p in site.rglob("*.html") if before.get(p) != p.stat().st_mtime_ns}
 
     assert {"index.html", "table2/index.html", "figure6/index.html"} <= rebuild()

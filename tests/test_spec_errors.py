@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from report.build import check
-from report.errors import ReportError
-from report.project import Project
+from claimsite.core.errors import ReportError
+from claimsite.core.project import Project
+from claimsite.site.build import check
 from tests.conftest import replace_in
 
 SPEC = "templates/reports/figure6.yaml"

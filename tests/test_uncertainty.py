@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 from pydantic import TypeAdapter
 
-from report.build import check
-from report.claims import evaluate
-from report.data import Dataset, load_package
-from report.errors import ReportError
-from report.project import Project
-from report.spec import Report, load_report
-from report.spec_model import Claim
-from report.text import Number, NumberFormat
-from report.uncertainty import mover, wilson
+from claimsite.claims.check import evaluate
+from claimsite.core.errors import ReportError
+from claimsite.core.numbers import Number, NumberFormat
+from claimsite.core.project import Project
+from claimsite.core.uncertainty import mover, wilson
+from claimsite.data.load import Dataset, load_package
+from claimsite.site.build import check
+from claimsite.spec.model import Claim
+from claimsite.spec.report import Report, load_report
 from tests.conftest import ROOT, replace_in
 
 TABLE2 = ROOT / "templates" / "reports" / "table2.yaml"
@@ -150,7 +150,7 @@ def test_a_claim_reads_any_column_of_the_chosen_row(datasets: dict[str, Dataset]
 
 
 def test_the_shipped_reports_say_which_leads_are_beyond_noise(datasets: dict[str, Dataset]) -> None:
-    from report.claims import evaluate_all
+    from claimsite.claims.check import evaluate_all
 
     claims = evaluate_all(report(datasets))
     assert claims["reasonflux-leads-math500"].values["beyond_noise"] is True

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from report import bigdata
-from report.build import check, generate
-from report.cli import main
-from report.data import load_package
-from report.errors import ReportError
-from report.figures import RenderCache
-from report.project import Project
+from claimsite.charts.figures import RenderCache
+from claimsite.cli.main import main
+from claimsite.core.errors import ReportError
+from claimsite.core.project import Project
+from claimsite.data import large as bigdata
+from claimsite.data.load import load_package
+from claimsite.site.build import check, generate
 from tests.conftest import ROOT, copy_project, replace_in, tree
 
 GUIDE = "templates/reports/guide.yaml"
@@ -249,8 +249,9 @@ def test_the_guide_shows_sql_views_with_provenance() -> None:
 def test_a_reports_views_are_built_once_per_process_and_again_when_a_dataset_they_read_changes(project: Path) -> None:
     """The live preview rebuilds the views a saved CSV reaches, and no other: a report without SQL views keeps its tables
     while a dataset it does not name changes; one with SQL views (which may read any dataset) builds them again."""
-    from report import memo, spec
-    from report.data import read_package
+    from claimsite.cache import memo
+    from claimsite.data.load import read_package
+    from claimsite.spec import report as spec
 
     memo.forget()
     built: list[str] = []
@@ -297,7 +298,7 @@ def test_check_writes_nothing_in_the_project_nor_leaves_anything_behind(logged: 
 
 
 def test_what_is_remembered_is_kept_by_what_it_is_as_well_as_by_its_inputs() -> None:
-    from report.memo import forget, remembered
+    from claimsite.cache.memo import forget, remembered
 
     forget()
     assert remembered("a sum", (1, 2), lambda: 3) == 3

@@ -10,10 +10,10 @@ import re
 import pytest
 
 from bench import synth
-from report.build import generate
-from report.charts import DESCRIBED, MAX_TARGETS
-from report.pages import Generated
-from report.project import Project
+from claimsite.charts.vegalite import DESCRIBED, MAX_TARGETS
+from claimsite.core.project import Project
+from claimsite.pages.render import Generated
+from claimsite.site.build import generate
 from tests.conftest import copy_project
 
 

@@ -19,7 +19,7 @@ ACTIONS = ROOT / ".github" / "actions"
 ACTION_FILES = sorted(ACTIONS.glob("*/action.yml"))
 PREPARE = "./.github/actions/prepare"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
-PAGES_PATHS = {"data/**", "templates/**", "report/**", "mkdocs.yml", "requirements.lock"}
+PAGES_PATHS = {"data/**", "templates/**", "claimsite/**", "mkdocs.yml", "requirements.lock"}
 
 
 def schema_check(*files: Path, schema: str = "vendor.github-workflows") -> subprocess.CompletedProcess[str]:
@@ -152,8 +152,8 @@ def test_test_workflow() -> None:
     assert "requirements-dev.lock" in python["cache-dependency-path"]
     cache_step = step_using(workflow, "actions/cache")
     cache = cache_step["with"]
-    assert cache["path"].split() == [".cache/charts", "~/.cache/report-site"]  # the renders, and the key that sealed them
-    assert all(part in cache["key"] for part in ("hashFiles(", "data/**", "templates/**", "report/**", ".lock"))
+    assert cache["path"].split() == [".cache/charts", "~/.cache/claimsite"]  # the renders, and the key that sealed them
+    assert all(part in cache["key"] for part in ("hashFiles(", "data/**", "templates/**", "claimsite/**", ".lock"))
     assert cache["restore-keys"].strip()
     assert cache_step["if"] == "${{ inputs.chart-cache == 'true' }}"
 

@@ -1,0 +1,5 @@
+"""Charts.
+
+Vega-Lite specs built with Altair (``vegalite``); the engine that draws them (``engine``); the files published
+beside them (``figures``).
+"""
