@@ -20,7 +20,7 @@ from claimsite.data.load import load_package
 from claimsite.site.build import generate
 from claimsite.site.publish import publish
 from claimsite.spec.model import CHART_KINDS, CHECKS, tag
-from tests.conftest import ROOT, replace_in
+from tests.conftest import ROOT, replace_in, tree
 
 FIXTURE_CSV = Path(__file__).parent / "fixtures" / "weather.csv"
 
@@ -104,55 +104,45 @@ def test_the_guide_is_not_listed_as_a_report_but_is_in_the_navigation() -> None:
     assert generated.nav[-1] == {"Author&#x27;s guide": "guide/index.md"}
 
 
-def clone(project: Path) -> None:
-    """The copy made a git checkout, as a clone of the repository is."""
-    git = ["git", "-c", "user.name=Author", "-c", "user.email=author@example.org"]
-    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "clone"]):
-        subprocess.run([*git, *command], cwd=project, check=True, capture_output=True)
-
-
-def test_init_turns_a_clone_into_a_site_of_ones_own(project: Path, tmp_path: Path) -> None:
-    clone(project)
-    dry = run("init", "--title", "Team results", root=project)
-    assert dry.returncode == 0 and "init would:" in dry.stdout and (project / "templates" / "reports" / "figure6.yaml").is_file()
-    done = run("init", "--title", "Team results", "--site-url", "https://team.example.org/results/", "--yes", root=project)
-    assert done.returncode == 0, done.stderr
-    assert not list((project / "templates" / "reports").glob("*.yaml")) and not list((project / "data").glob("*.csv"))
-    empty = run("build", "--site-dir", str(tmp_path / "empty"), root=project)
+def test_init_starts_a_project_of_ones_own_that_builds(tmp_path: Path) -> None:
+    own = tmp_path / "team-results"
+    started = run("init", str(own), "--title", "Team results", "--site-url", "https://team.example.org/results/", root=tmp_path)
+    assert started.returncode == 0, started.stderr
+    assert sorted(p.relative_to(own).as_posix() for p in own.rglob("*")) == [
+        ".gitignore",
+        "data",
+        "data/datapackage.yaml",
+        "mkdocs.yml",
+        "requirements.txt",
+        "templates",
+        "templates/reports",
+    ]
+    assert re.search(r"^claimsite(==| @ )", (own / "requirements.txt").read_text(encoding="utf-8"), re.MULTILINE), "the engine is not pinned"
+    empty = run("build", "--site-dir", str(tmp_path / "empty"), root=own)
     assert empty.returncode == 0, empty.stderr
     assert "There are no reports yet" in (tmp_path / "empty" / "index.html").read_text(encoding="utf-8")
-    assert run("new", "weather", "--csv", str(FIXTURE_CSV), root=project).returncode == 0
-    built = run("build", "--site-dir", str(tmp_path / "site"), root=project, end_to_end=True)
+    assert run("new", "weather", "--csv", str(FIXTURE_CSV), root=own).returncode == 0
+    built = run("build", "--site-dir", str(tmp_path / "site"), root=own, end_to_end=True)
     assert built.returncode == 0, built.stderr
     pages = [p.read_text(encoding="utf-8", errors="replace") for p in (tmp_path / "site").rglob("*") if p.suffix in (".html", ".json", ".xml", ".csv")]
     assert pages and not any(re.search("reasonflux|zou et al", page, re.IGNORECASE) for page in pages)
     home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert "<title>Reports - Team results</title>" in home and 'href="weather/"' in home
     assert "Team results. Built from data by claimsite." in home
+    assert 'href="https://team.example.org/results/"' in home
 
 
-def test_init_refuses_where_git_cannot_say_the_files_are_as_cloned(project: Path) -> None:
-    """A ZIP download, or a folder git refuses to read: init cannot prove the examples unchanged, so it removes nothing."""
-    before = {p: p.read_bytes() for p in (project / "data").iterdir()}
-    refused = run("init", "--title", "Mine", "--yes", root=project)
+def test_init_never_writes_over_a_project(project: Path) -> None:
+    before = tree(project)
+    refused = run("init", str(project), "--title", "Mine", root=project)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
-    assert "git cannot say whether these are" in refused.stderr and "run init in a git clone" in refused.stderr
-    assert {p: p.read_bytes() for p in (project / "data").iterdir()} == before
-    assert (project / "templates" / "reports" / "figure6.yaml").is_file()
+    assert "already holds a project's files" in refused.stderr and "mkdocs.yml" in refused.stderr
+    assert tree(project) == before
 
 
-def test_init_writes_the_title_and_footer_as_text_never_as_markup(project: Path) -> None:
-    clone(project)
+def test_init_writes_the_title_and_footer_as_text_never_as_markup(tmp_path: Path) -> None:
     title, footer = "R&D <script>alert(1)</script>", "<img src=x onerror=alert(1)> by us"
-    assert run("init", "--title", title, "--footer", footer, "--yes", root=project).returncode == 0
-    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    assert run("init", str(tmp_path / "own"), "--title", title, "--footer", footer, root=tmp_path).returncode == 0
+    config = (tmp_path / "own" / "mkdocs.yml").read_text(encoding="utf-8")
     assert "<script>" not in config and "<img" not in config
     assert "R&amp;D &lt;script&gt;alert(1)&lt;/script&gt;" in config and "&lt;img src=x onerror=alert(1)&gt; by us" in config
-
-
-def test_init_never_removes_work_of_ones_own(project: Path) -> None:
-    clone(project)
-    replace_in(project / "templates" / "reports" / "table2.yaml", "nav_title: Table 2", "nav_title: My table")
-    refused = run("init", "--title", "Mine", "--yes", root=project)
-    assert refused.returncode == 1 and "new or changed since the last commit" in refused.stderr and "table2.yaml" in refused.stderr
-    assert (project / "templates" / "reports" / "figure6.yaml").is_file() and (project / "data" / "figure6_prm_size.csv").is_file()

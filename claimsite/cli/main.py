@@ -130,14 +130,12 @@ def _new(args: argparse.Namespace) -> int:
 def _init(args: argparse.Namespace) -> int:
     from claimsite.cli.scaffold import init_site
 
-    root = Path(args.root)
+    folder = Path(args.folder)
     site_url = _site_url(args.site_url)
-    actions = init_site(root, args.title, args.description or args.title, site_url, args.footer or f"{args.title}. Built from data by claimsite.", args.yes)
-    print(("Done:" if args.yes else "init would:") + "".join(f"\n  - {action}" for action in actions))
-    if args.yes:
-        print("Next: add a report with `claimsite new <slug> --csv <file>`, then `claimsite build`.")
-    else:
-        print("Run again with --yes to do it.")
+    footer = args.footer or f"{args.title}. Built from data by claimsite."
+    written = init_site(folder, args.title, args.description or args.title, site_url, footer)
+    print(f"Started the project {args.title!r} in {folder}:" + "".join(f"\n  {path}" for path in written))
+    print(f"Next: cd {folder}, add a report with `claimsite new <slug> --csv <file>`, then `claimsite build`.")
     return 0
 
 
@@ -170,12 +168,12 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("slug", help="the report's name in URLs, e.g. team-results")
     new.add_argument("--csv", required=True, help="the CSV to start from (copied into data/)")
     new.set_defaults(run=_new)
-    init = commands.add_parser("init", help="start a site of your own: remove the example reports and data, retitle the site")
+    init = commands.add_parser("init", help="start a project of one's own in a new or empty folder")
+    init.add_argument("folder", nargs="?", default=".", help="where to start it (default: the current folder)")
     init.add_argument("--title", required=True, help="the site's title (site_name in mkdocs.yml)")
     init.add_argument("--description", default=None, help="one sentence on the site (default: the title)")
     init.add_argument("--site-url", default=None, help="the address it will be published at, e.g. https://<user>.github.io/<repo>/")
     init.add_argument("--footer", default=None, help="the footer line (copyright in mkdocs.yml)")
-    init.add_argument("--yes", action="store_true", help="do it (without --yes, init only says what it would do)")
     init.set_defaults(run=_init)
     serve = commands.add_parser("serve", help="preview the site, rebuilt when a CSV, spec or template changes")
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: 127.0.0.1:8000)")
@@ -188,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     stopping = signal.signal(signal.SIGTERM, _interrupted) if threading.current_thread() is threading.main_thread() else None
     try:
-        if not Path(args.root, "mkdocs.yml").is_file():
+        if args.command != "init" and not Path(args.root, "mkdocs.yml").is_file():
             raise ReportError.at(args.root, "not a report project: no mkdocs.yml here", fix="run the command in the project folder, or give it with --root")
         with offline():
             return int(args.run(args))

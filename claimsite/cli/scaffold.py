@@ -7,13 +7,13 @@ key), and from them charts and claims that name each row fully. It says what it 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import html
 import itertools
 import json
 import re
 import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -374,7 +374,6 @@ def new_report(root: Path, slug: str, csv: Path) -> tuple[list[Path], list[str]]
 
 # -- a site of one's own ----------------------------------------------------------------------------
 
-SITE_KEYS = ("site_name", "site_description", "site_url", "copyright")
 EMPTY_PACKAGE = """\
 # Frictionless Data Package: what each CSV in data/ holds, field by field.
 # The build validates every CSV against this file before anything is drawn or written.
@@ -383,63 +382,104 @@ name: {name}
 title: {title}
 resources: []
 """
+MKDOCS_YML = """\
+# The site, published by MkDocs with the Material theme; the claimsite plugin adds the reports built from data/ and
+# templates/ (https://www.mkdocs.org/user-guide/configuration/ for every other setting).
+site_name: {title}
+site_description: {description}
+{site_url}copyright: {footer}
+
+theme:
+  name: material
+  font: false
+  features:
+    - navigation.sections
+    - navigation.top
+    - search.highlight
+    - toc.follow
+  palette:
+    - media: "(prefers-color-scheme: light)"
+      scheme: default
+      toggle:
+        icon: material/weather-night
+        name: Switch to dark mode
+    - media: "(prefers-color-scheme: dark)"
+      scheme: slate
+      toggle:
+        icon: material/weather-sunny
+        name: Switch to light mode
+
+plugins:
+  - search
+  - claimsite
+"""
+GITIGNORE = """\
+# What a build writes: the site, the kept work of earlier builds, and the site's lock and staging folders.
+site/
+.cache/
+.site.lock
+.site-*/
+.venv/
+"""
 
 
-def init_site(root: Path, title: str, description: str, url: str | None, footer: str, apply: bool) -> list[str]:
-    """Turn a fresh clone into an empty site of one's own: its reports and their data removed, mkdocs.yml retitled.
-
-    Removes only files as they were cloned: a report or data file that is new or changed since the last
-    commit is someone's own work, and init refuses. Returns what it does (or, unless ``apply``, would do).
-    """
-    descriptor = root / "data" / "datapackage.yaml"
-    written = read_descriptor(descriptor, "data/datapackage.yaml") if descriptor.is_file() else {"resources": []}
-    removals = sorted(p for p in (root / "templates" / "reports").glob("*") if p.is_file())
-    removals += [root / "data" / str(r["path"]) for r in written.get("resources", []) if (root / "data" / str(r["path"])).is_file()]
-    own = _changed_since_clone(root, [*removals, descriptor])
-    if own:
+def init_site(folder: Path, title: str, description: str, url: str | None, footer: str) -> list[Path]:
+    """Start a project of one's own in ``folder`` (new or empty): mkdocs.yml with the plugin, a data package describing
+    no data yet, a .gitignore and the engine's version pinned in requirements.txt. Never writes over a file."""
+    files = {
+        folder / "mkdocs.yml": _mkdocs_yml(title, description, url, footer),
+        folder / "data" / "datapackage.yaml": EMPTY_PACKAGE.format(name=_name(title), title=json_text(title)),
+        folder / ".gitignore": GITIGNORE,
+        folder / "requirements.txt": pinned_engine(),
+    }
+    taken = [path for path in [*files, folder / "templates"] if path.exists()]
+    if taken:
         raise ReportError.at(
-            own[0],
-            "init starts an empty site from a fresh clone, but this file is new or changed since the last commit",
-            found=", ".join(own),
-            fix="commit or move your own reports and data first, or remove the example reports by hand",
+            taken[0],
+            "init starts a new project in a new or empty folder, and this one already holds a project's files",
+            found=", ".join(str(path) for path in taken),
+            fix="give init a new folder (claimsite init FOLDER --title ...), or add reports to this project with claimsite new",
         )
-    actions = [f"remove {p.relative_to(root)}" for p in removals]
-    actions.append("write data/datapackage.yaml describing no data yet")
-    # The theme writes these into every page as HTML: what init writes shows as text (R&D, <b>), never as markup
-    shown = {key: html.escape(value, quote=False) for key, value in (("site_name", title), ("site_description", description), ("copyright", footer))}
-    values = {**shown, **({"site_url": url} if url else {})}
-    actions += [f"set {key} in mkdocs.yml to {value!r}" for key, value in values.items()]
-    if apply:
-        for path in removals:
-            path.unlink()
-        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "reports"
-        descriptor.write_text(EMPTY_PACKAGE.format(name=slug, title=json_text(title)), encoding="utf-8")
-        config = root / "mkdocs.yml"
-        text = config.read_text(encoding="utf-8")
-        for key, value in values.items():
-            text = _set_top_level(text, key, value)
-        config.write_text(text, encoding="utf-8")
-    return actions
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    (folder / "templates" / "reports").mkdir(parents=True)
+    return [*files, folder / "templates" / "reports"]
 
 
-def _changed_since_clone(root: Path, paths: list[Path]) -> list[str]:
-    """Those of ``paths`` that git reports as new or changed; when git cannot tell (no checkout, or git refusing the
-    folder), a located error: init never deletes what it cannot prove unchanged."""
-    relative = [str(p.relative_to(root)) for p in paths if p.exists()]
+def _name(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "reports"
+
+
+def _mkdocs_yml(title: str, description: str, url: str | None, footer: str) -> str:
+    """The project's mkdocs.yml. The theme writes the title, description and footer into every page as HTML: they are
+    written escaped, so that they show as text (R&D, <b>), never as markup."""
+    shown = {key: json_text(html.escape(value, quote=False)) for key, value in (("title", title), ("description", description), ("footer", footer))}
+    return MKDOCS_YML.format(**shown, site_url=f"site_url: {json_text(url)}\n" if url else "")
+
+
+def pinned_engine() -> str:
+    """requirements.txt: the engine exactly as it is installed here, so that every build of the project runs the same."""
+    from importlib import metadata
+
+    version = metadata.version("claimsite") if _installed() else "0"
+    line = f"claimsite=={version}\n"
+    with contextlib.suppress(Exception):
+        direct = json.loads(metadata.distribution("claimsite").read_text("direct_url.json") or "{}")
+        vcs = direct.get("vcs_info") or {}
+        if vcs.get("commit_id") and str(direct.get("url", "")).startswith("https://"):
+            line = f"claimsite @ git+{direct['url']}@{vcs['commit_id']}\n"
+    return "# The report engine, pinned: upgrade by changing this line (then `pip install -r requirements.txt`).\n" + line
+
+
+def _installed() -> bool:
+    from importlib import metadata
+
     try:
-        status = subprocess.run(["git", "status", "--porcelain", "--", *relative], cwd=root, capture_output=True, text=True, timeout=30, check=False)
-        said = (status.stderr or "").strip().splitlines()[:1] if status.returncode != 0 else []
-    except (OSError, subprocess.SubprocessError) as error:
-        status, said = None, [str(error)]
-    if status is None or status.returncode != 0:
-        raise ReportError.at(
-            ".",
-            "init removes only files as they were cloned, and git cannot say whether these are",
-            expected="a git clone of the project, which git may read",
-            found=f"git: {said[0] if said else 'failed'}",
-            fix="run init in a git clone of the project (or remove the example reports and data by hand)",
-        )
-    return [line[3:].strip() for line in status.stdout.splitlines() if line.strip()]
+        metadata.version("claimsite")
+    except metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 def jinja_text(text: str) -> str:
@@ -451,16 +491,3 @@ def jinja_text(text: str) -> str:
 def json_text(value: str) -> str:
     """A YAML scalar that is always read back as this text."""
     return yaml.safe_dump(value, default_style='"', width=10_000).strip()
-
-
-def _set_top_level(text: str, key: str, value: str) -> str:
-    """A top-level key of mkdocs.yml set to ``value`` (a folded or plain value replaced whole, comments kept)."""
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.startswith(f"{key}:")), None)
-    entry = f"{key}: {json_text(value)}\n"
-    if start is None:
-        return text.rstrip("\n") + "\n" + entry
-    end = start + 1
-    while end < len(lines) and lines[end].startswith((" ", "\t")):
-        end += 1
-    return "".join(lines[:start]) + entry + "".join(lines[end:])
