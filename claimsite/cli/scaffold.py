@@ -415,10 +415,10 @@ plugins:
 """
 GITIGNORE = """\
 # What a build writes: the site, the kept work of earlier builds, and the site's lock and staging folders.
-site/
+/site/
 .cache/
 .site.lock
-.site-*/
+/.site-*/
 .venv/
 """
 
