@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from claimsite.charts import figures
+from claimsite.charts.engine import Engine
+from claimsite.charts.figures import RenderCache
 from claimsite.charts.vegalite import Chart, build_charts
 from claimsite.claims.check import Claim, evaluate_all
-from claimsite.data.load import read_package
-from claimsite.charts.engine import Engine
 from claimsite.core.errors import ReportError
-from claimsite.charts.figures import RenderCache
-from claimsite.pages.render import Generated, RenderedReport, assemble
 from claimsite.core.project import Project
+from claimsite.data.load import read_package
+from claimsite.pages.render import Generated, RenderedReport, assemble
 from claimsite.spec.report import Report, load_report
 
 STAGES = ("data", "specs", "claims", "chart specs", "chart drawing", "social cards", "pages")  # in order; the benchmark reports them

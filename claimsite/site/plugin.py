@@ -141,7 +141,11 @@ def _themed(config: MkDocsConfig) -> None:
     script on every page (the assets under the theme are published as the theme's files); the Markdown the pages need."""
     if config.theme.name != "material":
         raise ReportError.at(
-            "mkdocs.yml", "the report's pages are drawn by the Material theme", expected="theme: {name: material}", found=f"theme: {config.theme.name}", fix="set theme: name: material"
+            "mkdocs.yml",
+            "the report's pages are drawn by the Material theme",
+            expected="theme: {name: material}",
+            found=f"theme: {config.theme.name}",
+            fix="set theme: name: material",
         )
     root = Path(config.config_file_path).parent
     for folder in (root / "data", root / "templates"):  # the live preview rebuilds when a data file, spec or template is saved

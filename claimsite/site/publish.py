@@ -13,11 +13,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from claimsite.cache.uptodate import source_date_epoch
 from claimsite.core.errors import ReportError
 from claimsite.pages.render import Generated
-from claimsite.site.plugin import Session, load_project_config
 from claimsite.site.folder import MARKER, MARKER_TEXT, check_site_dir, retired, site_lock, write_error
-from claimsite.cache.uptodate import source_date_epoch
+from claimsite.site.plugin import Session, load_project_config
 
 
 class _WarningCounter(logging.Handler):
