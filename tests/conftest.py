@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,10 +51,15 @@ def linked_copy(source: Path, destination: Path, ignore: Callable[[str, list[str
     shutil.copytree(source, destination, ignore=ignore, copy_function=link)
 
 
+# What the tests keep between runs (drawn charts), outside the repository: one folder per checkout, so that two test
+# runs of different checkouts never share it, and the project's own .cache/ is never touched by the tests.
+TEST_CACHE = Path(tempfile.gettempdir()) / f"claimsite-tests-{os.getuid()}-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]}"
+
+
 def shipped_renders() -> Path:
-    """The renders of the shipped charts as they are now (not those of earlier versions the project's cache keeps), one
+    """The renders of the shipped charts as they are now (not those of earlier versions the tests' cache keeps), one
     folder per test worker, filled by ``rendered_once``."""
-    return ROOT / ".cache" / f"charts-shipped-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    return TEST_CACHE / f"charts-shipped-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -66,7 +72,7 @@ def one_engine() -> Iterator[None]:
 
 @pytest.fixture(scope="session", autouse=True)
 def rendered_once(one_engine: None) -> Generated:
-    """The shipped site's pages and files, generated once per test worker: its charts are drawn into the project's cache,
+    """The shipped site's pages and files, generated once per test worker: its charts are drawn into the tests' cache,
     and the ones in use kept for the copies."""
     from claimsite.charts.figures import RenderCache
     from claimsite.core.project import Project
@@ -86,7 +92,7 @@ def rendered_once(one_engine: None) -> Generated:
             super().put(key, suffix, content)
             shipped.put(key, suffix, content)
 
-    return generate(Project(ROOT), cache=Recorded(ROOT / ".cache" / "charts"))
+    return generate(Project(ROOT), cache=Recorded(TEST_CACHE / "charts"))
 
 
 @pytest.fixture(scope="session")

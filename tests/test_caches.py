@@ -99,3 +99,58 @@ def test_a_sealed_entry_opens_only_under_its_own_name_and_key(tmp_path: Path, mo
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another user"))
     assert keeper.unseal(sealed, "chart abc.svg") is None  # another user's key
     assert oct((tmp_path / "another user" / "claimsite" / "key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_cache_info_names_every_cache_and_clear_empties_them(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["--root", str(built), "cache", "info"]) == 0
+    said = capsys.readouterr().out
+    for kind in ("charts", "claims", "data", "builds"):
+        line = next(line for line in said.splitlines() if line.startswith(f".cache/{kind}/"))
+        assert int(line.split()[1].replace(",", "")) > 0, f"{kind} holds nothing after a build: {line}"
+    assert "REPORT_CACHE_MB" in said
+    assert main(["--root", str(built), "cache", "clear"]) == 0
+    assert not (built / ".cache").exists()
+    assert main(["--root", str(built), "build", "--force"]) == 0
+    rebuilt = capsys.readouterr().out
+    assert " 0 charts rendered" not in rebuilt and "charts rendered" in rebuilt, rebuilt
+
+
+def test_the_caches_keep_under_their_limit_what_was_used_last(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from claimsite.cache import folders
+
+    before = {kind.kind: kind.size for kind in folders.info(built)}
+    assert before["charts"] > 0 and before["data"] > 0
+    monkeypatch.setenv("REPORT_CACHE_MB", "0.5")
+    assert main(["--root", str(built), "build", "--force"]) == 0
+    after = {kind.kind: kind.size for kind in folders.info(built)}
+    assert sum(after[kind] for kind in folders.PRUNED) <= 0.5 * 1024 * 1024
+    assert after["builds"] == before["builds"]  # the record of the last build is kept: the next build stops at once
+
+
+def test_each_ingredient_of_the_engine_changes_the_key_and_the_next_build_runs(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from claimsite.cache import uptodate
+    from claimsite.core import fingerprint
+
+    # Every library where the engine runs, the three the key once left out among them, and every file of the engine.
+    versions = fingerprint.library_versions()
+    for library in ("duckdb-", "pydantic-", "numpy-", "mkdocs-", "altair-", "vl_convert_python-"):
+        assert any(line.startswith(library) for line in versions.splitlines()), library
+    engine = tmp_path / "engine"
+    shutil.copytree(fingerprint.PACKAGE, engine, ignore=shutil.ignore_patterns("__pycache__"))
+    digest = fingerprint.digest_of(engine, versions)
+    (engine / "site" / "theme" / "assets" / "report.css").write_text("/* edited */", encoding="utf-8")
+    assert fingerprint.digest_of(engine, versions) != digest
+    assert fingerprint.digest_of(fingerprint.PACKAGE, versions.replace("duckdb-", "duckdb-0.")) != fingerprint.digest_of(fingerprint.PACKAGE, versions)
+    # A build with nothing new stops at once; with another engine (code or libraries), it runs.
+    capsys.readouterr()
+    assert main(["--root", str(built), "build"]) == 0
+    assert "is up to date" in capsys.readouterr().out
+    monkeypatch.setattr(uptodate, "code_version", lambda: "another engine")
+    assert main(["--root", str(built), "build"]) == 0
+    assert "Built site/" in capsys.readouterr().out
+    assert uptodate.build_key(built, None, "zensical") != uptodate.build_key(built, None, "mkdocs")

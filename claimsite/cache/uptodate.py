@@ -35,7 +35,7 @@ def _inputs(root: Path) -> list[Path]:
     return sorted(files)
 
 
-def build_key(root: Path, site_url: str | None) -> str:
+def build_key(root: Path, site_url: str | None, publisher: str = "mkdocs") -> str:
     """A hash of everything a build reads: the project's inputs, the engine's code and libraries, URL, timestamp and compared version."""
     from claimsite.core.history import baseline_ref
 
@@ -46,7 +46,7 @@ def build_key(root: Path, site_url: str | None) -> str:
         except OSError:
             content = os.urandom(16)  # unreadable: never up to date, and the build says which file and why
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + content + b"\0")
-    digest.update(f"code={code_version()}\nurl={site_url}\nepoch={source_date_epoch(root)}\nbaseline={baseline_ref(root)}\n".encode())
+    digest.update(f"code={code_version()}\npublisher={publisher}\nurl={site_url}\nepoch={source_date_epoch(root)}\nbaseline={baseline_ref(root)}\n".encode())
     return digest.hexdigest()
 
 

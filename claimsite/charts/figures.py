@@ -14,7 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, cast
 
-from claimsite.cache import keeper
+from claimsite.cache import folders, keeper
 from claimsite.charts.engine import Crashed, Engine, Stalled, draw, isolated, rasterise
 from claimsite.charts.vegalite import COMPOUND, FONT, Chart
 from claimsite.core.errors import ReportError
@@ -54,11 +54,15 @@ class RenderCache:
     def get(self, key: str, suffix: str) -> bytes | None:
         if self.folder is None:
             return None
+        entry = self.folder / f"{key}{suffix}"
         try:
-            sealed = (self.folder / f"{key}{suffix}").read_bytes()
+            sealed = entry.read_bytes()
         except OSError:
             return None
-        return keeper.unseal(sealed, f"chart {key}{suffix}")
+        content = keeper.unseal(sealed, f"chart {key}{suffix}")
+        if content is not None:
+            folders.used(entry)  # kept longest when the caches are pruned
+        return content
 
     def put(self, key: str, suffix: str, content: bytes) -> None:
         if self.folder is None:

@@ -33,7 +33,7 @@ def _build(args: argparse.Namespace) -> int:
     root = Path(args.root)
     site_dir = check_site_dir(root, root / args.site_dir, args.site_dir)
     site_url = _site_url(args.site_url)
-    key = build_key(root, site_url)
+    key = build_key(root, site_url, args.publisher)
     if not args.force and up_to_date(root, site_dir, key):
         print(f"{args.site_dir}/ is up to date: no input changed since it was built ({time.perf_counter() - started:.2f} s).")
         return 0
@@ -52,8 +52,12 @@ def _build(args: argparse.Namespace) -> int:
         clock = Clock(seconds={"imports": time.perf_counter() - imported})
         generated = generate(project, engine=engine, clock=clock)
     with clock.stage("mkdocs"):
-        changed = publish(project.root, generated, site_dir, site_url)
+        changed = publish(project.root, generated, site_dir, site_url, args.publisher)
     record(root, site_dir, key)
+    from claimsite.cache.folders import prune
+    from claimsite.core.limits import limits
+
+    prune(root, int(limits().cache_mb * 1024 * 1024))
     seconds = time.perf_counter() - started
     claims = sum(len(r.claims) for r in generated.reports)
     print(
@@ -139,6 +143,24 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cache(args: argparse.Namespace) -> int:
+    from claimsite.cache import folders
+    from claimsite.core.limits import limits
+
+    root = Path(args.root)
+    if args.action == "clear":
+        freed = folders.clear(root)
+        print(f"Removed .cache/ ({freed / 1e6:,.1f} MB): every chart, claim and data store is made again by the next build.")
+        return 0
+    for kept in folders.info(root):
+        shown = kept.folder.relative_to(root) if kept.folder.is_relative_to(root) else kept.folder
+        print(f"{str(shown) + '/':<16} {kept.files:>7,} files {kept.size / 1e6:>9,.1f} MB  {kept.what}")
+    limit = limits().cache_mb
+    print(f"Pruned past {limit:,.0f} MB (REPORT_CACHE_MB), the entries used longest ago first; `cache clear` empties it.")
+    print(f"Every entry is sealed with this user's key, {folders.key_file()}: one this user's builds did not write is made again.")
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from claimsite.site.preview import serve
 
@@ -157,6 +179,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--site-url", default=None, help="the URL the site is published at (overrides mkdocs.yml)")
     build.add_argument("--force", action="store_true", help="build even when no input changed since the last build")
     build.add_argument("--timings", action="store_true", help="print the seconds each stage of the build took")
+    build.add_argument("--publisher", choices=("mkdocs", "zensical"), default="mkdocs", help="what turns the pages into the site: MkDocs (default) or Zensical")
     build.set_defaults(run=_build)
     check = commands.add_parser("check", help="validate data, claims and templates without writing anything")
     check.set_defaults(run=_check)
@@ -175,6 +198,9 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument("--site-url", default=None, help="the address it will be published at, e.g. https://<user>.github.io/<repo>/")
     init.add_argument("--footer", default=None, help="the footer line (copyright in mkdocs.yml)")
     init.set_defaults(run=_init)
+    cache = commands.add_parser("cache", help="what the build keeps in .cache/ (info), or empty it (clear)")
+    cache.add_argument("action", choices=("info", "clear"), help="info: each cache, its files and size; clear: remove .cache/")
+    cache.set_defaults(run=_cache)
     serve = commands.add_parser("serve", help="preview the site, rebuilt when a CSV, spec or template changes")
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: 127.0.0.1:8000)")
     serve.set_defaults(run=_serve)

@@ -27,6 +27,7 @@ SETTINGS = MappingProxyType(
         "page_mb": ("REPORT_PAGE_MB", 20.0, "MB", "the text one page template (or claim) prints"),
         "text_chars": ("REPORT_TEXT_CHARS", 1_000_000.0, "characters", "the text one template expression may make ('x' * n)"),
         "chart_pixels": ("REPORT_CHART_PIXELS", 4000.0, "pixels", "the width or height of a chart"),
+        "cache_mb": ("REPORT_CACHE_MB", 1024.0, "MB", "the size of the project's .cache/; past it, the entries used longest ago are removed"),
     }
 )
 
@@ -44,6 +45,7 @@ class Limits:
     page_mb: float
     text_chars: float
     chart_pixels: float
+    cache_mb: float
 
     def variable(self, name: str) -> str:
         """The environment variable that sets a limit."""

@@ -56,23 +56,32 @@ def mkdocs_build(root: Path, generated: Generated, site_dir: Path, site_url: str
                 os.environ[name] = value
 
 
-def publish(root: Path, generated: Generated, site_dir: Path, site_url: str | None = None) -> list[str]:
-    """Build into a temporary folder and swap it in; ``site_dir`` is untouched unless every step succeeds.
+PUBLISHERS = ("mkdocs", "zensical")
+
+
+def publish(root: Path, generated: Generated, site_dir: Path, site_url: str | None = None, publisher: str = "mkdocs") -> list[str]:
+    """Build into a temporary folder with ``publisher`` (MkDocs, or Zensical) and swap it in; ``site_dir`` is untouched
+    unless every step succeeds.
 
     Files whose bytes did not change keep the old file (and its timestamp). Returns the changed paths.
     """
     site_dir = check_site_dir(root, site_dir)
     with site_lock(site_dir):
-        return _publish(root, generated, site_dir, site_url)
+        return _publish(root, generated, site_dir, site_url, publisher)
 
 
-def _publish(root: Path, generated: Generated, site_dir: Path, site_url: str | None) -> list[str]:
+def _publish(root: Path, generated: Generated, site_dir: Path, site_url: str | None, publisher: str) -> list[str]:
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}-new-", dir=site_dir.parent))
     except OSError as error:
         raise write_error(error, site_dir) from None
     try:
-        mkdocs_build(root, generated, staging, site_url)
+        if publisher == "zensical":
+            from claimsite.site.zensical import zensical_build
+
+            zensical_build(root, generated, staging, site_url, source_date_epoch(root))
+        else:
+            mkdocs_build(root, generated, staging, site_url)
         (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         changed = _keep_unchanged(site_dir, staging)
         _readable(staging)
