@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SITE_STAMP := $(VENV)/.installed-site
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: site build check serve test deps snapshots bench lint format lock vendor clean
+.PHONY: site build check serve test test-unit deps snapshots bench lint format lock vendor clean
 
 # SITE_URL=https://<user>.github.io/<repo>/ builds for that address (canonical links, sitemap).
 site: $(SITE_STAMP)
@@ -33,6 +33,10 @@ test: $(DEV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS); tested=$$?; \
 	wait $$typed; checked=$$?; cat $(VENV)/mypy.out; \
 	test $$tested -eq 0 && test $$checked -eq 0
+
+# The unit tier alone: the tests that build nothing (no site, page or drawing), in seconds.
+test-unit: $(DEV_STAMP)
+	$(BIN)/python -m pytest -m unit $(PYTEST_ARGS)
 
 # Benchmarks: medians of repeated runs, side by side with `mkdocs build` alone and Observable
 # Framework; writes bench/results.md and bench/results.json. Peer tools come from npm (needs Node.js).

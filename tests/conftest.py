@@ -70,7 +70,7 @@ def one_engine() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def rendered_once(one_engine: None) -> Generated:
     """The shipped site's pages and files, generated once per test worker: its charts are drawn into the tests' cache,
     and the ones in use kept for the copies."""
@@ -102,8 +102,8 @@ def guide(rendered_once: Generated) -> str:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A fresh copy of the project in a temporary folder."""
+def project(tmp_path: Path, rendered_once: Generated) -> Path:
+    """A fresh copy of the project in a temporary folder, with the drawings of its charts as they are now."""
     return copy_project(tmp_path / "project")
 
 
@@ -139,3 +139,37 @@ def built_site(tmp_path_factory: pytest.TempPathFactory, rendered_once: Generate
 def edit() -> Callable[[Path, str, str], None]:
     """The replace_in helper, for tests that edit a copied project."""
     return replace_in
+
+
+# The tiers of the suite. A unit test builds nothing: no site, no page, no drawing (seconds in all). An integration test
+# builds small sites in temporary folders; a browser test drives Chromium against one shared build. `make test` runs
+# them all; `make test-unit` runs the first tier alone, which a guard keeps honest: there, a build is an error.
+BUILDING_FIXTURES = frozenset(
+    {
+        "project", "rendered_once", "built_site", "guide", "built", "good_site", "heavy", "installed", "pages", "payload_site",
+        "report_schema", "site", "tied_site", "zensical_site", "logged", "views", "charts", "datasets",
+    }
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.get_closest_marker(name) for name in ("browser", "bench", "slow", "integration")):
+            continue
+        if not set(getattr(item, "fixturenames", ())) & BUILDING_FIXTURES:
+            item.add_marker(pytest.mark.unit)
+
+
+@pytest.fixture(autouse=True)
+def unit_tests_build_nothing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the unit tier alone, a test that assembles pages or publishes a site fails, naming itself as misplaced."""
+    if not (request.node.get_closest_marker("unit") and request.config.getoption("-m") == "unit"):
+        return
+    import claimsite.site.build
+    import claimsite.site.publish
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"{request.node.nodeid} builds a site: it is not a unit test (give it a building fixture, or mark it slow)")
+
+    monkeypatch.setattr(claimsite.site.build, "assemble", refuse)
+    monkeypatch.setattr(claimsite.site.publish, "_publish", refuse)

@@ -98,12 +98,14 @@ def test_the_guides_bad_cell_example_is_the_real_message(project: Path, guide: s
     assert example in str(caught.value)
 
 
+@pytest.mark.integration
 def test_the_guide_is_not_listed_as_a_report_but_is_in_the_navigation() -> None:
     generated = generate(Project(ROOT), cache=RenderCache(None), render_charts=False)
     assert "guide/" not in generated.pages["index.md"]
     assert generated.nav[-1] == {"Author&#x27;s guide": "guide/index.md"}
 
 
+@pytest.mark.integration
 def test_init_starts_a_project_of_ones_own_that_builds(tmp_path: Path) -> None:
     own = tmp_path / "team-results"
     started = run("init", str(own), "--title", "Team results", "--site-url", "https://team.example.org/results/", root=tmp_path)

@@ -296,6 +296,7 @@ def test_a_bound_stops_the_build_located_and_leaves_nothing_behind(
     assert not children() - running, f"{name}: processes left behind"
 
 
+@pytest.mark.integration
 def test_a_killed_build_leaves_no_chart_engine_behind(tmp_path: Path) -> None:
     """A build killed mid-way (the engines drawing) takes its engines with it."""
     project = copy_project(tmp_path / "project")
@@ -333,6 +334,7 @@ def test_the_cases_cover_what_the_issue_lists() -> None:
     assert len(CASES) >= 40
 
 
+@pytest.mark.integration
 def test_two_builds_at_once_on_a_new_large_dataset_both_succeed(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
     with_view("SELECT model, benchmark, avg(correct) AS accuracy FROM eval_log GROUP BY ALL")(project)
@@ -350,6 +352,7 @@ def test_two_builds_at_once_on_a_new_large_dataset_both_succeed(tmp_path: Path) 
     assert len(list((project / ".cache" / "data").glob("eval_log-*.duckdb"))) == 1
 
 
+@pytest.mark.integration
 def test_a_version_in_history_that_does_not_build_leaves_the_current_build_alone(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
 
@@ -369,6 +372,7 @@ def test_a_version_in_history_that_does_not_build_leaves_the_current_build_alone
     assert "could not" in changes or "No earlier version" in changes or "70.2" in changes
 
 
+@pytest.mark.integration
 def test_a_cache_that_cannot_be_written_costs_time_not_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from claimsite.data import large as bigdata
 
@@ -390,6 +394,7 @@ def test_the_preview_answers_only_at_its_own_address() -> None:
     assert not own_host("127.0.0.1:9000", "127.0.0.1", 8000) and not own_host("", "127.0.0.1", 8000)
 
 
+@pytest.mark.integration
 def test_a_header_that_reads_as_a_template_is_written_as_text(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
     (project / "scores.csv").write_text("model,score {{ 7*7 }}\nalpha,1.5\nbravo,2.5\n", encoding="utf-8")

@@ -320,6 +320,7 @@ def run_cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(ROOT / "build_report.py"), "--root", str(project), *args], capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.integration
 def test_a_control_character_in_a_charted_cell_never_aborts_the_process(tmp_path: Path) -> None:
     """The chart renderer aborts the whole process on a control character: the build must stop before, with a located error."""
     project = copy_project(tmp_path / "project")
@@ -371,6 +372,7 @@ def test_an_unreadable_csv_is_a_located_error(built_site: Path, tmp_path: Path, 
     assert tree(project / "site") == before
 
 
+@pytest.mark.integration
 def test_an_unwritable_parent_folder_is_a_located_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     project = copy_project(tmp_path / "project")
     import claimsite.site.publish as published
@@ -403,6 +405,7 @@ def test_a_recovered_site_is_never_missing_while_a_build_runs(built_site: Path, 
         assert (project / "site" / "index.html").is_file()
 
 
+@pytest.mark.integration
 def test_two_builds_at_once_both_succeed_and_leave_one_complete_site(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
     for part in ("guide.yaml", "guide.md.j2"):  # a smaller site builds faster; what is tested is two builds at once
@@ -415,6 +418,7 @@ def test_two_builds_at_once_both_succeed_and_leave_one_complete_site(tmp_path: P
     assert not list(project.glob(".site-new-*")) and not (project / ".site-old").exists()
 
 
+@pytest.mark.integration
 def test_the_site_is_readable_by_a_web_server_whatever_the_umask(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
     old = os.umask(0o077)
@@ -428,6 +432,7 @@ def test_the_site_is_readable_by_a_web_server_whatever_the_umask(tmp_path: Path)
         assert stat.S_IMODE(path.stat().st_mode) == (0o755 if path.is_dir() else 0o644), path
 
 
+@pytest.mark.integration
 def test_a_folder_a_build_made_is_replaced_and_keeps_its_marker(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
     out = tmp_path / "published"
@@ -554,6 +559,7 @@ def test_claims_json_from_another_tool_is_compared_only_when_it_is_a_claims_docu
     assert "No claim changed" in capsys.readouterr().out
 
 
+@pytest.mark.integration
 def test_a_domain_that_leaves_out_values_is_a_located_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Values outside a declared axis range would be drawn on its edge, looking like other values: the build says so."""
     project = copy_project(tmp_path / "project")

@@ -167,6 +167,7 @@ def test_two_builds_are_byte_identical_whether_charts_come_from_the_cache_or_fro
     assert tree(built_site) == tree(tmp_path / "two")
 
 
+@pytest.mark.integration
 def test_charts_are_still_drawn_when_the_chart_engines_die() -> None:
     """A chart engine killed mid-build (out of memory, say) costs time, not the build: its jobs are done in the build's process."""
     with Engine.started(2) as engine:

@@ -239,6 +239,7 @@ def test_a_bad_cell_near_the_end_of_a_million_rows_is_located_and_the_site_is_un
     assert not list((project / ".cache" / "data").glob("*.duckdb"))  # a file with bad cells is not kept
 
 
+@pytest.mark.integration
 def test_the_guide_shows_sql_views_with_provenance() -> None:
     page = html.unescape(generate(Project(ROOT), cache=RenderCache(None), render_charts=False).pages["guide/index.md"])
     assert "mean of 80 rows of data/example_eval_log.csv where model = 'alpha' and benchmark = 'easy' (view accuracy)" in page
