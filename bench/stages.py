@@ -75,32 +75,36 @@ def stages(root: Path, site_dir: Path) -> dict[str, Any]:
 
 
 def export(root: Path) -> dict[str, Any]:
-    """Write the generated site into ``root``/docs and a MkDocs config without the hooks, with the same navigation."""
+    """Write the generated site into ``root``/docs and a MkDocs config without the report's plugin, with the same
+    navigation, theme overrides and assets: what MkDocs alone does with the same pages."""
+    import shutil
+
     import yaml
 
     from claimsite.core.project import Project
     from claimsite.site.build import generate
+    from claimsite.site.plugin import SCRIPT, STYLESHEET, THEME
 
     generated = generate(Project(root))
     docs = root / "docs"
     for path, text in generated.pages.items():
         (docs / path).parent.mkdir(parents=True, exist_ok=True)
-        (docs / path).write_text(generated.drawn(text), encoding="utf-8")  # the drawings in the Markdown: no hook puts them in
+        (docs / path).write_text(generated.drawn(text), encoding="utf-8")  # the drawings in the Markdown: no plugin puts them in
     for path, content in generated.files.items():
         (docs / path).parent.mkdir(parents=True, exist_ok=True)
         (docs / path).write_bytes(content)
-    lines = (root / "mkdocs.yml").read_text(encoding="utf-8").splitlines()
-    kept, skipping = [], False
-    for line in lines:
-        if line.startswith("hooks:"):
-            skipping = True
+    shutil.copytree(THEME / "assets", docs / "assets", dirs_exist_ok=True)
+    kept = []
+    for line in (root / "mkdocs.yml").read_text(encoding="utf-8").splitlines():
+        if line.strip().startswith("- claimsite"):
             continue
-        if skipping and (line.startswith((" ", "-")) or not line.strip()):
-            continue
-        skipping = False
         kept.append(line)
-    nav = yaml.safe_dump({"nav": generated.nav}, allow_unicode=True, sort_keys=False)
-    (root / "mkdocs-bare.yml").write_text("\n".join(kept) + "\n" + nav, encoding="utf-8")
+        if line == "theme:":
+            kept.append(f"  custom_dir: {THEME}")
+    extra = yaml.safe_dump(
+        {"nav": generated.nav, "extra_css": [STYLESHEET], "extra_javascript": [{"path": SCRIPT, "defer": True}]}, allow_unicode=True, sort_keys=False
+    )
+    (root / "mkdocs-bare.yml").write_text("\n".join(kept) + "\n" + extra, encoding="utf-8")
     return {"pages": len(generated.pages), "files": len(generated.files)}
 
 

@@ -141,3 +141,11 @@ def test_claim_ids_must_be_slugs(project: Path) -> None:
     assert "lowercase words joined by hyphens" in (problem.expected or "")
     lines = (project / "templates" / "reports" / "figure6.yaml").read_text(encoding="utf-8").splitlines()
     assert problem.line == lines.index("  - id: Accuracy 83.4%") + 1
+
+
+def test_every_check_a_spec_may_declare_has_one_check_registered() -> None:
+    from claimsite.claims.check import CHECKS as REGISTERED
+    from claimsite.spec.model import CHECKS as DECLARED
+
+    assert set(REGISTERED) == set(DECLARED)
+    assert all(check.__doc__ for check in REGISTERED.values()), "each check says what it checks"

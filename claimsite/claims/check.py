@@ -9,7 +9,8 @@ import itertools
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Literal
 
 import jinja2
 import pandas as pd
@@ -27,6 +28,7 @@ from claimsite.data.load import load_package
 from claimsite.spec import model as spec_model
 from claimsite.spec.report import Report, Table, load_report
 
+Reason = Literal["values", "noise"]
 SHOWN = 5  # values a failure message lists before "and N more" (claims.json keeps more)
 LISTED = 20  # numbers of one list (a trend's points, an aggregate's values) claims.json keeps: the first and last ten
 
@@ -44,6 +46,7 @@ class Claim:
     values: dict[str, Any]
     line: int | None
     why: str = ""
+    reason: Reason = "values"  # why an assertion fails: its values, or the uncertainty of a gap
     short_html: str = ""  # the claim said again in a few words, if the spec gives it
     written: str = ""  # its text (and short text) as the spec writes them
 
@@ -80,11 +83,13 @@ def _flatten(values: dict[str, Any], prefix: str = "", per_list: int | None = No
 
 @dataclass(frozen=True)
 class Result:
-    """What a check found: whether it holds, the values its sentence may use, and, when it fails, why, in words."""
+    """What a check found: whether it holds, the values its sentence may use, and, when it fails, why, in words, and
+    for what reason: the values themselves, or a gap the data's uncertainty does not let it judge (a different fix)."""
 
     holds: bool
     values: dict[str, Any]
     why: str = ""
+    reason: Reason = "values"
 
 
 @dataclass
@@ -106,6 +111,10 @@ class Noise:
         if self.rule == "within":
             return self.beyond is False
         return self.beyond is not False
+
+    def fails(self, values: dict[str, Any], what: str) -> Result:
+        """The failure of a check whose gap this rule rejects, for the uncertainty's reason."""
+        return Result(False, values, self.why(what), "noise")
 
     def why(self, what: str) -> str:
         """Why the rule rejects the gap: its size, its count and its interval, with the method."""
@@ -196,7 +205,7 @@ class Checks:
         elif not _within_limits(claim, abs(diff.value)):
             why = f"the gap is {_abs(diff).text()}, outside {_limits_text(claim, diff.fmt)}"
         else:
-            why = noise.why(f"{a.label or 'a'} against {b.label or 'b'}")
+            return noise.fails(values, f"{a.label or 'a'} against {b.label or 'b'}")
         return Result(False, values, why)
 
     def within(self, claim: spec_model.Within) -> Result:
@@ -217,7 +226,7 @@ class Checks:
             if not way:
                 return Result(False, {"items": items, "ranked": ranked}, f"{x.label} ({x.text()}) does not come before {y.label} ({y.text()})")
             if not noise.allows:
-                return Result(False, {"items": items, "ranked": ranked}, noise.why(f"{x.label} against {y.label}"))
+                return noise.fails({"items": items, "ranked": ranked}, f"{x.label} against {y.label}")
         return Result(True, {"items": items, "ranked": ranked})
 
     def trend(self, claim: spec_model.Trend) -> Result:
@@ -254,7 +263,7 @@ class Checks:
             if noisy is None:
                 return Result(True, values)
             where = f"the step from {at[noisy]} to {at[noisy + 1]}" if claim.method == "steps" else f"{at[0]} against {at[-1]}"
-            return Result(False, values, Noise(changes[noisy], claim.noise).why(where))
+            return Noise(changes[noisy], claim.noise).fails(values, where)
         if claim.method == "steps":
             broken = next((i for i, s in enumerate(steps) if s.value * wanted <= 0), None)
             if broken is not None:
@@ -262,14 +271,14 @@ class Checks:
                 return Result(False, values, f"{verb} from {at[broken]} to {at[broken + 1]}: {points[broken].text()} → {points[broken + 1].text()}")
             noisy = next((i for i, s in enumerate(steps) if not Noise(s, claim.noise).allows), None)
             if noisy is not None:
-                return Result(False, values, Noise(steps[noisy], claim.noise).why(f"the step from {at[noisy]} to {at[noisy + 1]}"))
+                return Noise(steps[noisy], claim.noise).fails(values, f"the step from {at[noisy]} to {at[noisy + 1]}")
             return Result(True, values)
         measured = overall if claim.method == "overall" else slope
         if measured.value * wanted <= 0:
             named = "from first to last" if claim.method == "overall" else "by a least-squares line"
             return Result(False, values, f"{named} the values change by {measured.signed()}, not {claim.expect}")
         if claim.method == "overall" and not Noise(overall, claim.noise).allows:
-            return Result(False, values, Noise(overall, claim.noise).why(f"{at[0]} against {at[-1]}"))
+            return Noise(overall, claim.noise).fails(values, f"{at[0]} against {at[-1]}")
         return Result(True, values)
 
     def _trend_points(self, claim: spec_model.Trend, table: Table, ordered: list[int], along: str) -> tuple[list[Cell], list[Number]]:
@@ -348,7 +357,7 @@ class Checks:
             values = {"top": top, "expected": named, **{k: v for k, v in values.items() if k != "top"}, "beyond_noise": behind.beyond}
             if behind.allows:
                 return Result(True, values)
-            return Result(False, values, behind.why(f"{top.label} against {named.label}"))
+            return behind.fails(values, f"{top.label} against {named.label}")
         if claim.expect is not None and top.label != str(claim.expect):
             values = {"top": top, **({"expected": named} if named else {}), **{k: v for k, v in values.items() if k != "top"}}
             shown = f" ({named.label}: {named.text()})" if named else f" ({claim.expect} is not in this group)"
@@ -356,7 +365,7 @@ class Checks:
         if tied and claim.noise != "within":
             return Result(False, values, f"{rows_of(ties)} tie at {top.text()}")
         if not noise.allows:
-            return Result(False, values, noise.why(f"{top.label} against {runner_up.label}"))
+            return noise.fails(values, f"{top.label} against {runner_up.label}")
         return Result(True, values)
 
     def every(self, claim: spec_model.Every) -> Result:
@@ -394,7 +403,7 @@ class Checks:
 
     def run(self) -> Result:
         """The claim's check, once, or once per group of ``each`` with the quantifier ``holds_in``."""
-        check: Callable[[Any], Result] = getattr(self, self.claim.check)
+        check = functools.partial(CHECKS[type(self.claim)], self)
         if self.claim.each is None:
             return check(self.claim)
         return self._quantified(check)
@@ -408,10 +417,13 @@ class Checks:
         groups: dict[str, dict[str, Any]] = {}
         held: list[tuple[str, str]] = []
         failing: list[tuple[str, str]] = []
+        reasons: set[Reason] = set()
         for name in names:
             result = Checks(self.report, self.claim, {**self.extra, column: name}).once(name)
             groups[str(name)] = {**result.values, "holds": result.holds, "group": str(name)}
             (held if result.holds else failing).append((str(name), result.why))
+            if not result.holds:
+                reasons.add(result.reason)
         wanted = self.claim.holds_in
         holds = {"every": not failing, "any": bool(held), "none": not held}.get(str(wanted), len(held) >= (wanted if isinstance(wanted, int) else 0))
         values = {"groups": groups, "held": len(held), "total": len(names), "holding": [n for n, _ in held], "failing": [n for n, _ in failing]}
@@ -421,13 +433,14 @@ class Checks:
             return Result(False, values, f"it holds for {', '.join(n for n, _ in held)}")
         listed = "; ".join(f"{n}: {why}" for n, why in failing[:SHOWN]) + (f"; and {len(failing) - SHOWN} more" if len(failing) > SHOWN else "")
         needed = {"every": "every group", "any": "at least one group"}.get(str(wanted), f"at least {wanted} groups")
-        return Result(False, values, f"holds in {len(held)} of {len(names)} groups of {column}, not {needed}; it fails for {listed}")
+        reason: Reason = "noise" if reasons == {"noise"} else "values"
+        return Result(False, values, f"holds in {len(held)} of {len(names)} groups of {column}, not {needed}; it fails for {listed}", reason)
 
     def once(self, group: Any) -> Result:
         """The check in one group of a quantified claim; an error says which group."""
-        check: Callable[[Any], Result] = getattr(self, self.claim.check)
+        check = CHECKS[type(self.claim)]
         try:
-            return check(self.claim)
+            return check(self, self.claim)
         except ReportError as error:
             problem = error.problems[0]
             raise ReportError.at(
@@ -438,6 +451,21 @@ class Checks:
                 found=problem.found,
                 fix=problem.fix,
             ) from None
+
+
+# Each check a spec may declare, by its declaration: one entry per check, the one place a new check is added.
+CHECKS: MappingProxyType[type[spec_model.ClaimBase], Callable[[Checks, Any], Result]] = MappingProxyType(
+    {
+        spec_model.Compare: Checks.compare,
+        spec_model.Within: Checks.within,
+        spec_model.Order: Checks.order,
+        spec_model.Trend: Checks.trend,
+        spec_model.Best: Checks.best,
+        spec_model.Worst: Checks.worst,
+        spec_model.Every: Checks.every,
+        spec_model.Aggregate: Checks.aggregate,
+    }
+)
 
 
 def _tables_read(claim: spec_model.ClaimBase) -> list[str]:
@@ -580,6 +608,7 @@ def evaluate(report: Report, spec: spec_model.ClaimBase) -> Claim:
         values=result.values,
         line=spec.spec_line,
         why=result.why,
+        reason=result.reason,
         short_html=_render(spec.short, context, checks, plain=False) if spec.short else "",
         written=spec.text + "\n" + (spec.short or ""),
     )
@@ -623,7 +652,7 @@ def failure(report: Report, claim: Claim) -> Problem:
     numbers = sorted(claim.numbers().items(), key=lambda item: not any(item[0].startswith(prefix) for prefix in failing))
     listed = "; ".join(f"{name} = {number.text()} ({provenance.cite(number.sources) or 'stated in the spec'})" for name, number in numbers[:SHOWN])
     more = f"; and {len(numbers) - SHOWN} more values (in claims.json)" if len(numbers) > SHOWN else ""
-    noisy = "uncertainty" in claim.why or "within the" in claim.why
+    noisy = claim.reason == "noise"
     return Problem(
         file=report.spec_file,
         line=claim.line,
