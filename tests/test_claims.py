@@ -144,7 +144,7 @@ def test_claim_ids_must_be_slugs(project: Path) -> None:
 
 
 def test_every_check_a_spec_may_declare_has_one_check_registered() -> None:
-    from claimsite.claims.check import CHECKS as REGISTERED
+    from claimsite.claims.checks import CHECKS as REGISTERED
     from claimsite.spec.model import CHECKS as DECLARED
 
     assert set(REGISTERED) == set(DECLARED)
