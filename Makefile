@@ -69,7 +69,7 @@ $(SITE_STAMP): requirements.lock pyproject.toml | $(VENV)/bin/python
 $(DEV_STAMP): requirements-dev.lock pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps --editable .
-	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null || true
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib claimsite tests > /dev/null || true
 	touch $@ $(SITE_STAMP)
 
 # Maintainers: refresh the lock files after changing dependencies in pyproject.toml.

@@ -100,3 +100,10 @@ def test_render_writes_every_format_and_caches_by_spec(charts: dict[str, Chart],
 
 def test_project_finds_the_shipped_report() -> None:
     assert [p.name for p in Project(ROOT).report_specs()] == ["figure6.yaml", "guide.yaml", "table2.yaml"]
+
+
+def test_every_chart_kind_a_spec_may_declare_has_one_builder_registered() -> None:
+    from claimsite.charts.vegalite import KINDS
+    from claimsite.spec.model import CHART_KINDS
+
+    assert set(KINDS) == set(CHART_KINDS)

@@ -87,6 +87,7 @@ def test_the_module_graph_has_no_cycle() -> None:
 CHUNKS = 4  # the modules split among interpreters, which the test workers run side by side
 
 
+@pytest.mark.slow  # an interpreter importing every module anew: not in the unit tier
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 def test_every_module_imports_alone(chunk: int) -> None:
     # One interpreter per module would take seconds; one that imports each into a fresh module table is as strict.

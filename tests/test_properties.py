@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,8 @@ resources:
         - {name: share, type: number, constraints: {minimum: 0, maximum: 100}}
 """
 HEADER = ["label", "count", "share"]
+pytestmark = pytest.mark.slow  # a sweep of many generated inputs: not in the unit tier
+
 SETTINGS = settings(max_examples=60, deadline=None)
 
 ODD_CELLS = ["", " ", "NA", "NaN", "nan", "inf", "-Infinity", "1e400", "sNaN", "1,234", "83%", "83,4", "1_000", "=SUM(A1)", "-x", '"', "\ufeff", "\x00"]
