@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from claimsite.core.project import Project
     from claimsite.pages.render import Generated
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +57,13 @@ def linked_copy(source: Path, destination: Path, ignore: Callable[[str, list[str
 TEST_CACHE = Path(tempfile.gettempdir()) / f"claimsite-tests-{os.getuid()}-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]}"
 
 
+def shipped() -> Project:
+    """The repository's own project, its caches kept in the tests' folder: a test never writes the repository's .cache/."""
+    from claimsite.core.project import Project
+
+    return Project(ROOT, caches=TEST_CACHE)
+
+
 def shipped_renders() -> Path:
     """The renders of the shipped charts as they are now (not those of earlier versions the tests' cache keeps), one
     folder per test worker, filled by ``rendered_once``."""
@@ -75,24 +83,23 @@ def rendered_once(one_engine: None) -> Generated:
     """The shipped site's pages and files, generated once per test worker: its charts are drawn into the tests' cache,
     and the ones in use kept for the copies."""
     from claimsite.charts.figures import RenderCache
-    from claimsite.core.project import Project
     from claimsite.site.build import generate
 
-    shipped = RenderCache(shipped_renders())
+    renders = RenderCache(shipped_renders())
     shutil.rmtree(shipped_renders(), ignore_errors=True)
 
     class Recorded(RenderCache):
         def get(self, key: str, suffix: str) -> bytes | None:
             content = super().get(key, suffix)
             if content is not None:
-                shipped.put(key, suffix, content)
+                renders.put(key, suffix, content)
             return content
 
         def put(self, key: str, suffix: str, content: bytes) -> None:
             super().put(key, suffix, content)
-            shipped.put(key, suffix, content)
+            renders.put(key, suffix, content)
 
-    return generate(Project(ROOT), cache=Recorded(TEST_CACHE / "charts"))
+    return generate(shipped(), cache=Recorded(TEST_CACHE / "charts"))
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from claimsite.data.load import load_package
 from claimsite.site.build import generate
 from claimsite.site.publish import publish
 from claimsite.spec.model import CHART_KINDS, CHECKS, tag
-from tests.conftest import ROOT, replace_in, tree
+from tests.conftest import ROOT, replace_in, shipped, tree
 
 FIXTURE_CSV = Path(__file__).parent / "fixtures" / "weather.csv"
 
@@ -100,7 +100,7 @@ def test_the_guides_bad_cell_example_is_the_real_message(project: Path, guide: s
 
 @pytest.mark.integration
 def test_the_guide_is_not_listed_as_a_report_but_is_in_the_navigation() -> None:
-    generated = generate(Project(ROOT), cache=RenderCache(None), render_charts=False)
+    generated = generate(shipped(), cache=RenderCache(None), render_charts=False)
     assert "guide/" not in generated.pages["index.md"]
     assert generated.nav[-1] == {"Author&#x27;s guide": "guide/index.md"}
 

@@ -32,7 +32,7 @@ from claimsite.data import large as bigdata
 from claimsite.data.load import load_package, reference_package
 from claimsite.site.build import check, generate
 from claimsite.site.publish import publish
-from tests.conftest import ROOT, copy_project, replace_in, tree
+from tests.conftest import ROOT, copy_project, replace_in, shipped, tree
 
 SAMPLES = "data/figure6_training_samples.csv"
 PRMS = "data/figure6_prm_size.csv"
@@ -62,7 +62,7 @@ def published_site() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="good-site-"))
     atexit.register(shutil.rmtree, folder, True)
     site = folder / "site"
-    publish(ROOT, generate(Project(ROOT)), site)
+    publish(ROOT, generate(shipped()), site)
     return site
 
 

@@ -16,13 +16,12 @@ from pydantic import BaseModel
 
 from claimsite.charts.figures import RenderCache
 from claimsite.core.errors import ReportError
-from claimsite.core.project import Project
 from claimsite.core.schema import Block, blocks, option_rows, validate
 from claimsite.core.strict import load_yaml
 from claimsite.data import descriptor as package_model
 from claimsite.site.build import generate
 from claimsite.spec import model as spec_model
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shipped
 
 SPECS = sorted((ROOT / "templates" / "reports").glob("*.yaml"))
 DESCRIPTOR = ROOT / "data" / "datapackage.yaml"
@@ -143,7 +142,7 @@ def test_a_misspelt_key_in_any_block_is_located_with_a_did_you_mean(model: type[
 
 @pytest.fixture(scope="module")
 def report_schema() -> dict[str, Any]:
-    return json.loads(generate(Project(ROOT), cache=RenderCache(None), render_charts=False).files["schema/report.schema.json"])
+    return json.loads(generate(shipped(), cache=RenderCache(None), render_charts=False).files["schema/report.schema.json"])
 
 
 def test_the_published_schema_accepts_the_shipped_specs_and_rejects_a_misspelt_key(report_schema: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from claimsite.core.errors import ReportError
 from claimsite.core.project import Project
 from claimsite.site.build import generate
 from claimsite.site.publish import publish
-from tests.conftest import ROOT, replace_in
+from tests.conftest import ROOT, replace_in, shipped
 
 RESOURCE_ATTRIBUTES = {("script", "src"), ("link", "href"), ("img", "src"), ("source", "src"), ("iframe", "src"), ("video", "src"), ("audio", "src")}
 
@@ -160,7 +160,7 @@ def test_an_exception_half_way_through_mkdocs_leaves_the_site_untouched(project:
 def test_two_builds_are_byte_identical_whether_charts_come_from_the_cache_or_from_two_engines(built_site: Path, tmp_path: Path) -> None:
     forget()  # every dataset read and chart made anew too, not kept from the shared site's build in this process
     with Engine.started(2) as engine:  # every chart drawn anew, by two engines, against the shared site's cached drawings
-        drawn = generate(Project(ROOT), cache=RenderCache(None), engine=engine)
+        drawn = generate(shipped(), cache=RenderCache(None), engine=engine)
         assert engine.workers == 2
     assert drawn.renders >= 16
     publish(ROOT, drawn, tmp_path / "two")

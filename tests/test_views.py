@@ -16,7 +16,7 @@ from claimsite.core.project import Project
 from claimsite.data import large as bigdata
 from claimsite.data.load import load_package
 from claimsite.site.build import check, generate
-from tests.conftest import ROOT, copy_project, replace_in, tree
+from tests.conftest import copy_project, replace_in, shipped, tree
 
 GUIDE = "templates/reports/guide.yaml"
 LOG_FIELDS = """\
@@ -241,7 +241,7 @@ def test_a_bad_cell_near_the_end_of_a_million_rows_is_located_and_the_site_is_un
 
 @pytest.mark.integration
 def test_the_guide_shows_sql_views_with_provenance() -> None:
-    page = html.unescape(generate(Project(ROOT), cache=RenderCache(None), render_charts=False).pages["guide/index.md"])
+    page = html.unescape(generate(shipped(), cache=RenderCache(None), render_charts=False).pages["guide/index.md"])
     assert "mean of 80 rows of data/example_eval_log.csv where model = 'alpha' and benchmark = 'easy' (view accuracy)" in page
     for view in ("accuracy", "temperature_bounds", "math500", "with_sizes", "yearly_rain"):
         assert f"  {view}:\n    title:" in page, f"the guide does not show the view {view}"

@@ -18,9 +18,11 @@ def cache_folder(root: Path, what: str) -> Path:
 
 @dataclass(frozen=True)
 class Project:
-    """Where a project keeps its parts, relative to its root folder."""
+    """Where a project keeps its parts, relative to its root folder; its drawn charts and the claims of earlier versions
+    under ``caches`` if given (a folder of one's own), else under the project's ``.cache/``."""
 
     root: Path
+    caches: Path | None = None
 
     @property
     def data(self) -> Path:
@@ -33,12 +35,12 @@ class Project:
     @property
     def cache(self) -> Path:
         """Chart renders, by the hash of their spec."""
-        return cache_folder(self.root, "charts")
+        return self.caches / "charts" if self.caches is not None else cache_folder(self.root, "charts")
 
     @property
     def claims_cache(self) -> Path:
         """The claims of earlier versions of the data, by commit."""
-        return cache_folder(self.root, "claims")
+        return self.caches / "claims" if self.caches is not None else cache_folder(self.root, "claims")
 
     def report_specs(self) -> list[Path]:
         """Every report spec, in a stable order; a spec saved as .yml would be silently skipped, so it is an error."""
