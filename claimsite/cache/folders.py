@@ -6,11 +6,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from claimsite.cache import keeper
 from claimsite.core.project import CACHE, cache_folder
 
 KINDS = MappingProxyType(
@@ -58,15 +58,7 @@ def clear(root: Path) -> int:
 def prune(root: Path, limit_bytes: int) -> int:
     """Keep the caches under ``limit_bytes``: remove the entries used longest ago (charts, claims and data stores are made
     again when needed). The bytes freed."""
-    entries: list[tuple[float, int, Path]] = []
-    for kind in PRUNED:
-        folder = cache_folder(root, kind)
-        if folder.is_dir() and not folder.is_symlink():
-            for path in folder.rglob("*"):
-                with contextlib.suppress(OSError):
-                    if path.is_file() and not path.is_symlink():
-                        stat = path.stat()
-                        entries.append((stat.st_mtime, stat.st_size, path))
+    entries = [(stat.st_mtime, stat.st_size, path) for kind in PRUNED for path, stat in _entries(cache_folder(root, kind))]
     total = sum(size for _, size, _ in entries)
     freed = 0
     for _, size, path in sorted(entries, key=lambda entry: entry[0]):
@@ -85,16 +77,15 @@ def used(path: Path) -> None:
 
 
 def _measure(kind: str, what: str, folder: Path) -> Kept:
-    files = size = 0
-    if folder.is_dir() and not folder.is_symlink():
-        for path in folder.rglob("*"):
-            with contextlib.suppress(OSError):
-                if path.is_file() and not path.is_symlink():
-                    files += 1
-                    size += path.stat().st_size
-    return Kept(kind, what, folder, files, size)
+    sizes = [stat.st_size for _, stat in _entries(folder)]
+    return Kept(kind, what, folder, len(sizes), sum(sizes))
 
 
-def key_file() -> Path:
-    """Where this user's key that seals every entry is kept (outside any project; ``cache clear`` leaves it)."""
-    return keeper.key_file()
+def _entries(folder: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    """Every file under a cache folder, with its size and time; a link is never followed."""
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    for path in folder.rglob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file() and not path.is_symlink():
+                yield path, path.stat()

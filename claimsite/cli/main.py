@@ -144,7 +144,7 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _cache(args: argparse.Namespace) -> int:
-    from claimsite.cache import folders
+    from claimsite.cache import folders, keeper
     from claimsite.core.limits import limits
 
     root = Path(args.root)
@@ -157,7 +157,7 @@ def _cache(args: argparse.Namespace) -> int:
         print(f"{str(shown) + '/':<16} {kept.files:>7,} files {kept.size / 1e6:>9,.1f} MB  {kept.what}")
     limit = limits().cache_mb
     print(f"Pruned past {limit:,.0f} MB (REPORT_CACHE_MB), the entries used longest ago first; `cache clear` empties it.")
-    print(f"Every entry is sealed with this user's key, {folders.key_file()}: one this user's builds did not write is made again.")
+    print(f"Every entry is sealed with this user's key, {keeper.key_file()}: one this user's builds did not write is made again.")
     return 0
 
 

@@ -462,24 +462,15 @@ def pinned_engine() -> str:
     """requirements.txt: the engine exactly as it is installed here, so that every build of the project runs the same."""
     from importlib import metadata
 
-    version = metadata.version("claimsite") if _installed() else "0"
-    line = f"claimsite=={version}\n"
-    with contextlib.suppress(Exception):
-        direct = json.loads(metadata.distribution("claimsite").read_text("direct_url.json") or "{}")
+    line = "claimsite==0\n"  # run from its sources, uninstalled: no version to pin (as before; see the closing note)
+    with contextlib.suppress(metadata.PackageNotFoundError, ValueError):
+        engine = metadata.distribution("claimsite")
+        line = f"claimsite=={engine.version}\n"
+        direct = json.loads(engine.read_text("direct_url.json") or "{}")
         vcs = direct.get("vcs_info") or {}
         if vcs.get("commit_id") and str(direct.get("url", "")).startswith("https://"):
             line = f"claimsite @ git+{direct['url']}@{vcs['commit_id']}\n"
     return "# The report engine, pinned: upgrade by changing this line (then `pip install -r requirements.txt`).\n" + line
-
-
-def _installed() -> bool:
-    from importlib import metadata
-
-    try:
-        metadata.version("claimsite")
-    except metadata.PackageNotFoundError:
-        return False
-    return True
 
 
 def jinja_text(text: str) -> str:

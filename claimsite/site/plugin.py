@@ -24,6 +24,7 @@ from mkdocs.structure.pages import Page
 
 from claimsite.charts.engine import Engine
 from claimsite.core.errors import ReportError
+from claimsite.core.fingerprint import code_version
 from claimsite.core.links import link_problem
 from claimsite.core.offline import offline
 from claimsite.core.project import Project
@@ -119,14 +120,18 @@ STYLESHEET, SCRIPT = "assets/report.css", "assets/report.js"
 MINIFIERS = MappingProxyType({SCRIPT: rjsmin.jsmin, STYLESHEET: rcssmin.cssmin})
 
 
+def minified(path: str, text: str) -> str:
+    """The site's own script or stylesheet (``path``, one of MINIFIERS) as published, with a header saying so."""
+    return f"/* Minified by claimsite from its {path} */\n{MINIFIERS[path](text)}\n"
+
+
 def _minified(files: Files, config: MkDocsConfig) -> None:
-    for path, minify in MINIFIERS.items():
+    for path in MINIFIERS:
         source = files.get_file_from_path(path)
         if source is None or source.abs_src_path is None:
             continue
         files.remove(source)
-        text = Path(source.abs_src_path).read_text(encoding="utf-8")
-        files.append(Minified.generated(config, path, content=f"/* Minified by claimsite from its {path} */\n{minify(text)}\n"))
+        files.append(Minified.generated(config, path, content=minified(path, Path(source.abs_src_path).read_text(encoding="utf-8"))))
 
 
 # The Markdown the generated pages are written in: attributes and ids on blocks, Markdown inside HTML, tables, notes,
@@ -167,12 +172,13 @@ def _themed(config: MkDocsConfig) -> None:
 
 
 def look(config: MkDocsConfig) -> str:
-    """A fingerprint of what, besides the generated pages, shapes every page: mkdocs.yml and the theme's overrides."""
-    digest = hashlib.sha256(Path(config.config_file_path).read_bytes())
-    for folder in (config.theme.custom_dir, THEME):
-        for path in sorted(Path(folder).rglob("*")) if folder else []:
-            if path.is_file():
-                digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
+    """A fingerprint of what, besides the generated pages, shapes every page: mkdocs.yml, the project's theme overrides,
+    and the engine (its own overrides among its files, fingerprinted once per process)."""
+    digest = hashlib.sha256(Path(config.config_file_path).read_bytes() + code_version().encode())
+    folder = config.theme.custom_dir
+    for path in sorted(Path(folder).rglob("*")) if folder else []:
+        if path.is_file():
+            digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -185,6 +191,7 @@ class ReportPlugin(BasePlugin[Options]):  # type: ignore[no-untyped-call]  # MkD
 
     def __init__(self) -> None:
         self.session = Session()
+        self.look = ""  # this build's look (see look()), set when its files are gathered
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Generate the report (or take the preloaded one) and set the navigation from it."""
@@ -229,8 +236,9 @@ class ReportPlugin(BasePlugin[Options]):  # type: ignore[no-untyped-call]  # MkD
         """
         current = self.session.current
         assert current is not None
+        self.look = look(config)  # compared now, kept after the build
         built = (
-            self.session.built if self.session.built is not None and self.session.built.nav == current.nav and self.session.built_look == look(config) else None
+            self.session.built if self.session.built is not None and self.session.built.nav == current.nav and self.session.built_look == self.look else None
         )
         before: dict[str, str | bytes] = {**built.pages, **built.files} if built is not None else {}
         generated: list[tuple[str, str | bytes]] = [*current.pages.items(), *current.files.items()]
@@ -249,4 +257,4 @@ class ReportPlugin(BasePlugin[Options]):  # type: ignore[no-untyped-call]  # MkD
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """The live preview's next build compares with what this one built."""
         if self.session.keep_last_good:
-            self.session.built, self.session.built_look = self.session.current, look(config)
+            self.session.built, self.session.built_look = self.session.current, self.look

@@ -21,7 +21,7 @@ from typing import Any
 
 from claimsite.core.errors import ReportError
 from claimsite.pages.render import Generated
-from claimsite.site.plugin import MARKDOWN, MINIFIERS, SCRIPT, STYLESHEET, THEME
+from claimsite.site.plugin import MARKDOWN, MINIFIERS, SCRIPT, STYLESHEET, THEME, minified
 
 VERSION = "0.1.2"  # the release the site is tested with
 DIFFERENCES = (
@@ -73,9 +73,8 @@ def _write_sources(root: Path, generated: Generated, docs: Path) -> None:
     if (root / "docs").is_dir():
         shutil.copytree(root / "docs", docs, dirs_exist_ok=True)
     shutil.copytree(THEME / "assets", docs / "assets", dirs_exist_ok=True)
-    for path, minify in MINIFIERS.items():
-        text = (THEME / path).read_text(encoding="utf-8")
-        (docs / path).write_text(f"/* Minified by claimsite from its {path} */\n{minify(text)}\n", encoding="utf-8")
+    for path in MINIFIERS:
+        (docs / path).write_text(minified(path, (THEME / path).read_text(encoding="utf-8")), encoding="utf-8")
     written: dict[str, str | bytes] = {**{path: generated.drawn(text) for path, text in generated.pages.items()}, **generated.files}
     for path, content in written.items():
         target = docs / path
